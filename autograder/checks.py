@@ -1,0 +1,144 @@
+"""Checks used by the hidden tests on what a student's own code built and computed.
+
+Every check raises ``AssertionError`` with a message a student can act on. Messages say
+what is wrong, never what the right value is, so they are safe to release after grading.
+Facts are measured on the student's tensors *and* on tensors recomputed from the
+student's model, so a hand-written array cannot stand in for a real layer output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+# Values recomputed from the same model and data agree to float32 rounding.
+_ATOL = 1e-5
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or value is Ellipsis
+
+
+def as_array(value: Any, name: str) -> np.ndarray:
+    """Return ``value`` as a numeric NumPy array or fail naming the variable."""
+    if _is_blank(value):
+        raise AssertionError(f"{name} is not defined: fill in and run the cell that computes it.")
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - any conversion failure means "not an array"
+        raise AssertionError(f"{name} is not an array of numbers.") from None
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+        raise AssertionError(f"{name} is not an array of numbers.")
+    return array
+
+
+def recurrent_layer(model: Any, name: str) -> Any:
+    """Return the single LSTM or GRU layer inside a Keras model built by the student."""
+    import keras
+
+    if _is_blank(model):
+        raise AssertionError(f"{name} is not defined: fill in and run the cell that builds it.")
+    if not isinstance(model, keras.Model):
+        raise AssertionError(f"{name} is not a Keras Model.")
+    layers = [layer for layer in model.layers if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU))]
+    if len(layers) != 1:
+        raise AssertionError(f"{name} should contain exactly one recurrent layer; it has {len(layers)}.")
+    return layers[0]
+
+
+def check_layer(
+    model: Any,
+    name: str,
+    *,
+    kind: str,
+    units: int,
+    return_state: bool,
+    return_sequences: bool,
+) -> None:
+    """Check the type and configuration of the recurrent layer in ``model``."""
+    import keras
+
+    layer = recurrent_layer(model, name)
+    # exact class: a subclass could report any configuration it likes
+    expected_class = {"LSTM": keras.layers.LSTM, "GRU": keras.layers.GRU}[kind]
+    if type(layer) is not expected_class:
+        raise AssertionError(f"The recurrent layer in {name} should be a {kind}.")
+    if layer.units != units:
+        raise AssertionError(f"The {kind} in {name} should have num_nodes units.")
+    if bool(layer.return_state) is not return_state:
+        raise AssertionError(f"Check the return_state argument of the {kind} in {name}.")
+    if bool(layer.return_sequences) is not return_sequences:
+        raise AssertionError(f"Check the return_sequences argument of the {kind} in {name}.")
+
+
+def recompute(model: Any, name: str, data: Any) -> list[np.ndarray]:
+    """Run the student's model on ``data`` again and return its outputs as arrays."""
+    recurrent_layer(model, name)
+    inputs = as_array(data, "data")
+    # a direct call is eager: no tf.function tracing, so it costs milliseconds, not seconds
+    outputs = model(inputs, training=False)
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    return [np.asarray(output) for output in outputs]
+
+
+def check_returns(model: Any, name: str, data: Any, count: int) -> list[np.ndarray]:
+    """Check that ``model`` returns ``count`` arrays for ``data`` and return them."""
+    outputs = recompute(model, name, data)
+    if len(outputs) != count:
+        raise AssertionError(f"{name} should return {count} array(s) from predict; it returns {len(outputs)}.")
+    return outputs
+
+
+def check_computed(
+    model: Any,
+    model_name: str,
+    data: Any,
+    values: Sequence[Any],
+    names: Sequence[str],
+) -> list[np.ndarray]:
+    """Check that the student's arrays are exactly what their model returns for ``data``.
+
+    Returns the student's arrays, so that facts checked next are measured on them.
+    """
+    outputs = check_returns(model, model_name, data, len(names))
+    arrays = [as_array(value, name) for value, name in zip(values, names)]
+    for array, output, name in zip(arrays, outputs, names):
+        if array.shape != output.shape or not np.allclose(array, output, atol=_ATOL):
+            raise AssertionError(
+                f"{name} is not what {model_name}.predict(data) returns: re-run the cell that computes it."
+            )
+    return arrays
+
+
+def check_shape(value: Any, name: str, expected: tuple[int, ...]) -> None:
+    """Check the shape of an array the student computed."""
+    array = as_array(value, name)
+    if array.shape != tuple(expected):
+        raise AssertionError(f"{name} does not have the shape this layer configuration produces.")
+
+
+def check_reported_shape(reported: Any, variable: str, expected: tuple[int, ...]) -> None:
+    """Check a shape the student reported as a tuple of ints."""
+    if _is_blank(reported):
+        raise AssertionError(f"{variable} is not filled in.")
+    if not isinstance(reported, (tuple, list)) or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in reported
+    ):
+        raise AssertionError(f"{variable} should be a tuple of ints, like the .shape of an array.")
+    if tuple(int(n) for n in reported) != tuple(expected):
+        raise AssertionError(f"{variable} is not the shape printed for this array.")
+
+
+def check_equal(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> None:
+    """Check that two arrays hold the same values."""
+    if a.shape != b.shape or not np.allclose(a, b, atol=_ATOL):
+        raise AssertionError(f"{a_name} and {b_name} should hold the same values here.")
+
+
+def check_differs(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> None:
+    """Check that two arrays do not hold the same values."""
+    if a.shape == b.shape and np.allclose(a, b, atol=_ATOL):
+        raise AssertionError(f"{a_name} and {b_name} should not hold the same values here.")

@@ -1,0 +1,139 @@
+"""Build ``dist/`` from the master notebook with Otter Assign.
+
+The master notebook does not carry the grading configuration: ``otter_config.json`` at the
+repo root is its single source. The build stages the notebook in ``build/assign/`` with that
+configuration written into its ``generate`` key, next to the files the assignment config names
+(the ``autograder`` package and ``requirements.txt``), and runs ``otter assign`` there, so the
+zip gets exactly the root configuration plus what Otter adds (assignment name, seed).
+
+    python -m tools.build [--no-run-tests]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+MASTER = ROOT / "assignment" / "rnn_states.ipynb"
+CONFIG = ROOT / "otter_config.json"
+STAGE = ROOT / "build" / "assign"
+DIST = ROOT / "dist"
+# files the assignment config refers to, copied next to the staged notebook
+SUPPORT = {"autograder": ROOT / "autograder", "requirements.txt": ROOT / "requirements.txt"}
+ASSIGNMENT_CONFIG_MARKER = "# ASSIGNMENT CONFIG"
+
+
+class BuildError(Exception):
+    """A problem with the sources that the instructor has to fix."""
+
+
+def load_grading_config(path: Path = CONFIG) -> dict[str, Any]:
+    """Read ``otter_config.json`` and check its keys against Otter's autograder config."""
+    from otter.run.run_autograder.autograder_config import AutograderConfig
+
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BuildError(f"{path} is missing: it holds the grading configuration.") from None
+    except json.JSONDecodeError as e:
+        raise BuildError(f"{path} is not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}.") from None
+    if not isinstance(config, dict):
+        raise BuildError(f"{path} must hold a JSON object of Otter autograder settings.")
+    try:
+        AutograderConfig(config, require_valid_keys=True)
+    except ValueError as e:
+        raise BuildError(f"{path}: {e}. See Otter's otter_config.json reference for the settings.") from None
+    return config
+
+
+def _assignment_config_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    for cell in nb.cells:
+        if cell.cell_type == "raw" and cell.source.lstrip().startswith(ASSIGNMENT_CONFIG_MARKER):
+            return cell
+    raise BuildError(f"{MASTER} has no raw cell starting with '{ASSIGNMENT_CONFIG_MARKER}'.")
+
+
+def stage(master: Path = MASTER, config: dict[str, Any] | None = None, stage_dir: Path = STAGE) -> Path:
+    """Copy the master notebook and its support files into ``stage_dir`` and return the notebook path."""
+    config = load_grading_config() if config is None else config
+    nb = nbformat.read(master, as_version=4)
+    cell = _assignment_config_cell(nb)
+    assignment = yaml.safe_load(cell.source)
+    if assignment.get("generate") is not True:
+        raise BuildError(
+            f"{master}: set 'generate: true' in the assignment config and put grading settings in {CONFIG.name}."
+        )
+    assignment["generate"] = config
+    cell.source = f"{ASSIGNMENT_CONFIG_MARKER}\n" + yaml.safe_dump(assignment, sort_keys=False)
+
+    if stage_dir.exists():
+        shutil.rmtree(stage_dir)
+    stage_dir.mkdir(parents=True)
+    for name, source in SUPPORT.items():
+        if source.is_dir():
+            shutil.copytree(source, stage_dir / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, stage_dir / name)
+    staged = stage_dir / master.name
+    nbformat.write(nb, staged)
+    return staged
+
+
+def check_dist(dist: Path = DIST) -> Path:
+    """Check the layout Otter Assign produced and return the autograder zip."""
+    expected = [dist / "student" / MASTER.name, dist / "autograder" / MASTER.name]
+    missing = [str(p.relative_to(ROOT)) for p in expected if not p.is_file()]
+    if missing:
+        raise BuildError(f"otter assign did not produce {', '.join(missing)}.")
+    zips = sorted((dist / "autograder").glob("*.zip"))
+    if len(zips) != 1:
+        raise BuildError(f"expected exactly one autograder zip in {dist / 'autograder'}, found {len(zips)}.")
+    return zips[0]
+
+
+def autograder_zip(dist: Path = DIST) -> Path:
+    """Return the built autograder zip, or explain how to build it."""
+    try:
+        return check_dist(dist)
+    except BuildError as e:
+        raise BuildError(f"{e} Run `make dist` first.") from None
+
+
+def build(run_tests: bool = True, dist: Path = DIST) -> Path:
+    """Stage the assignment, run ``otter assign`` into a clean ``dist`` and return the zip path."""
+    staged = stage()
+    if dist.exists():
+        shutil.rmtree(dist)
+    command = [sys.executable, "-m", "otter", "assign", str(staged), str(dist)]
+    if not run_tests:
+        command.append("--no-run-tests")
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode != 0:
+        raise BuildError("otter assign failed (see its output above); dist/ is incomplete.")
+    return check_dist(dist)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.build", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-run-tests", action="store_true", help="skip the solution run of otter assign")
+    args = parser.parse_args(argv)
+    try:
+        zip_path = build(run_tests=not args.no_run_tests)
+    except BuildError as e:
+        print(f"build failed: {e}", file=sys.stderr)
+        return 1
+    print(f"built {zip_path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -104,8 +104,8 @@ def check_computed(
     Returns the student's arrays, so that facts checked next are measured on them.
     """
     outputs = check_returns(model, model_name, data, len(names))
-    arrays = [as_array(value, name) for value, name in zip(values, names)]
-    for array, output, name in zip(arrays, outputs, names):
+    arrays = [as_array(value, name) for value, name in zip(values, names, strict=True)]
+    for array, output, name in zip(arrays, outputs, names, strict=True):
         if array.shape != output.shape or not np.allclose(array, output, atol=_ATOL):
             raise AssertionError(
                 f"{name} is not what {model_name}.predict(data) returns: re-run the cell that computes it."

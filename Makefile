@@ -1,0 +1,52 @@
+# The two commands: `make` (build dist/ and grade the reference submissions) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+BUILT := dist/.built
+# what the autograder zip is built from
+SOURCES := assignment/rnn_states.ipynb otter_config.json requirements.txt \
+	$(shell find autograder -type f \( -name '*.py' -o -name '*.yaml' \) 2>/dev/null) tools/build.py
+
+.DEFAULT_GOAL := all
+.PHONY: all venv system dist demo test lint gradescope clean
+
+all: demo
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(INSTALLED)
+
+# Debian packages: bubblewrap sandboxes grading like Gradescope's container.
+system:
+	@command -v bwrap >/dev/null 2>&1 || { \
+		echo "installing bubblewrap (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
+
+# otter assign: student notebook, solutions notebook and exactly one autograder zip.
+$(BUILT): $(INSTALLED) $(SOURCES)
+	$(PY) -m tools.build
+	touch $@
+
+dist: $(BUILT)
+
+demo: $(BUILT)
+	$(PY) -m tools.demo
+
+test: $(INSTALLED) system $(BUILT)
+	$(PY) -m pytest tests
+
+lint: $(INSTALLED)
+	$(PY) -m ruff check .
+
+# make gradescope SUBMISSION=path/to/notebook.ipynb (or an exported .zip)
+gradescope: $(INSTALLED) system $(BUILT)
+	@test -n "$(SUBMISSION)" || { echo "usage: make gradescope SUBMISSION=path/to/submission.ipynb"; exit 2; }
+	$(PY) -m tools.gradescope "$(SUBMISSION)"
+
+clean:
+	rm -rf dist build

@@ -1,0 +1,40 @@
+"""The `make` demo: grade the reference submissions with the built zip and print their scores.
+
+    python -m tools.demo
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from tools.build import BuildError, autograder_zip
+from tools.otter_run import OtterRunError, otter_run
+from tools.scores import format_table
+from tools.submissions import AnswerSetError, build_all
+
+
+def main() -> int:
+    try:
+        zip_path = autograder_zip()
+        submissions = build_all()
+    except (BuildError, AnswerSetError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    rows = {}
+    for name, path in submissions.items():
+        print(f"grading {name} ({path.name}) with otter run ...", flush=True)
+        with tempfile.TemporaryDirectory() as out:
+            try:
+                rows[name] = otter_run(path, zip_path, Path(out)).scores
+            except OtterRunError as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 1
+    print()
+    print(format_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

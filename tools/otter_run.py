@@ -1,0 +1,46 @@
+"""Grade one submission with ``otter run`` and the built autograder zip, as a TA without Docker does."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools.scores import QuestionScores, question_scores, read_results
+
+
+@dataclass
+class OtterRunResult:
+    results: dict[str, Any]  # the results.json Otter wrote
+    scores: QuestionScores
+    log: str  # otter run's combined output
+
+    @property
+    def total(self) -> tuple[float, float]:
+        return sum(s for s, _ in self.scores.values()), sum(m for _, m in self.scores.values())
+
+
+class OtterRunError(Exception):
+    """``otter run`` wrote no results; the message carries its output."""
+
+
+def otter_run(
+    submission: Path, autograder_zip: Path, out_dir: Path | None = None, timeout: int = 600
+) -> OtterRunResult:
+    """Run ``otter run -a ZIP SUBMISSION`` in a subprocess and read back its results.json."""
+    with tempfile.TemporaryDirectory(prefix="otter-run-") as tmp:
+        out = Path(out_dir or tmp)
+        out.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "otter", "run", "-a", str(autograder_zip), "-o", str(out), str(submission)]
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        log = proc.stdout + proc.stderr
+        results_path = out / "results.json"
+        if not results_path.is_file():
+            raise OtterRunError(
+                f"otter run wrote no results.json for {submission} (exit {proc.returncode}):\n{log[-3000:]}"
+            )
+        results = read_results(results_path)
+        return OtterRunResult(results, question_scores(results), log)

@@ -1,0 +1,54 @@
+"""Shared fixtures: the built distribution and reference submissions graded once per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tools.build import DIST, BuildError, autograder_zip, build
+from tools.otter_run import OtterRunResult, otter_run
+from tools.submissions import build_all, load_answer_set
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+@pytest.fixture(scope="session")
+def ag_zip() -> Path:
+    """The autograder zip in dist/, built with its solution run if dist/ is missing."""
+    try:
+        return autograder_zip()
+    except BuildError:
+        return build(run_tests=True)
+
+
+@pytest.fixture(scope="session")
+def submissions(ag_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Reference submissions (answer sets + blank) built from the student notebook."""
+    return build_all(tmp_path_factory.mktemp("submissions"))
+
+
+@pytest.fixture(scope="session")
+def grade(ag_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], OtterRunResult]:
+    """Grade a submission with `otter run` and the built zip; results cached per path."""
+    cache: dict[Path, OtterRunResult] = {}
+
+    def _grade(path: Path) -> OtterRunResult:
+        if path not in cache:
+            cache[path] = otter_run(path, ag_zip, tmp_path_factory.mktemp("otter-run"))
+        return cache[path]
+
+    return _grade
+
+
+@pytest.fixture(scope="session")
+def expected() -> Callable[[str], dict[str, float]]:
+    return lambda name: {q: float(p) for q, p in load_answer_set(name).get("expect", {}).items()}
+
+
+@pytest.fixture(scope="session")
+def dist() -> Path:
+    return DIST

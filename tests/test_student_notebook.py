@@ -1,0 +1,46 @@
+"""The student notebook run as a student would: fresh kernel, Restart & Run All, export."""
+
+from __future__ import annotations
+
+import pytest
+
+from tools.submissions import run_as_student
+
+
+@pytest.fixture(scope="module")
+def full_run(submissions, tmp_path_factory):
+    return run_as_student(submissions["full_credit"], tmp_path_factory.mktemp("student"))
+
+
+def test_answered_notebook_runs_clean_and_passes_its_public_checks(full_run):
+    assert full_run.errors == []
+    assert len(full_run.public_checks) == 12 and all(full_run.public_checks.values()), full_run.public_checks
+
+
+def test_no_tensorflow_log_noise_in_outputs(full_run):
+    import nbformat
+
+    nb = nbformat.read(full_run.notebook, as_version=4)
+    stderr = [
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("name") == "stderr"
+    ]
+    assert not any("I0000" in s or "oneDNN" in s or "absl" in s for s in stderr), stderr
+
+
+def test_export_zip_grades_to_the_notebook_score(full_run, submissions, grade):
+    assert full_run.export_zip is not None and full_run.export_zip.is_file()
+    from_zip = grade(full_run.export_zip)
+    from_notebook = grade(submissions["full_credit"])
+    assert from_zip.scores == from_notebook.scores
+    assert from_zip.total[0] == from_zip.total[1]
+
+
+def test_blank_notebook_fails_its_public_checks_without_stopping(submissions, tmp_path):
+    run = run_as_student(submissions["blank"], tmp_path)
+    assert len(run.public_checks) == 12
+    assert not any(run.public_checks.values())
+    assert run.errors  # the blanks raise, the kernel keeps going to the end

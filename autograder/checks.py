@@ -8,19 +8,44 @@ student's model, so a hand-written array cannot stand in for a real layer output
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 # Values recomputed from the same model and data agree to float32 rounding.
 _ATOL = 1e-5
+
+
+def _student_safe(check: F) -> F:
+    """Turn any error other than a failed check into a fixed message.
+
+    Student objects can raise exceptions with any text (even a grader file's contents);
+    that text must never reach the test output.
+    """
+
+    @functools.wraps(check)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return check(*args, **kwargs)
+        except AssertionError:
+            raise
+        except Exception:  # noqa: BLE001 - anything a student object raises
+            raise AssertionError(
+                "Your values could not be checked: re-run the notebook from the top with the cells as given."
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _is_blank(value: Any) -> bool:
     return value is None or value is Ellipsis
 
 
+@_student_safe
 def as_array(value: Any, name: str) -> np.ndarray:
     """Return ``value`` as a numeric NumPy array or fail naming the variable."""
     if _is_blank(value):
@@ -34,20 +59,24 @@ def as_array(value: Any, name: str) -> np.ndarray:
     return array
 
 
+@_student_safe
 def recurrent_layer(model: Any, name: str) -> Any:
     """Return the single LSTM or GRU layer inside a Keras model built by the student."""
     import keras
+    from keras.src.models.functional import Functional
 
     if _is_blank(model):
         raise AssertionError(f"{name} is not defined: fill in and run the cell that builds it.")
-    if not isinstance(model, keras.Model):
-        raise AssertionError(f"{name} is not a Keras Model.")
-    layers = [layer for layer in model.layers if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU))]
+    # exact types: a subclass could report any layers and configuration it likes
+    if type(model) is not Functional:
+        raise AssertionError(f"{name} is not a Keras Model built with Model(inputs=..., outputs=...).")
+    layers = [layer for layer in model.layers if type(layer) in (keras.layers.LSTM, keras.layers.GRU)]
     if len(layers) != 1:
         raise AssertionError(f"{name} should contain exactly one recurrent layer; it has {len(layers)}.")
     return layers[0]
 
 
+@_student_safe
 def check_layer(
     model: Any,
     name: str,
@@ -61,7 +90,6 @@ def check_layer(
     import keras
 
     layer = recurrent_layer(model, name)
-    # exact class: a subclass could report any configuration it likes
     expected_class = {"LSTM": keras.layers.LSTM, "GRU": keras.layers.GRU}[kind]
     if type(layer) is not expected_class:
         raise AssertionError(f"The recurrent layer in {name} should be a {kind}.")
@@ -73,6 +101,7 @@ def check_layer(
         raise AssertionError(f"Check the return_sequences argument of the {kind} in {name}.")
 
 
+@_student_safe
 def recompute(model: Any, name: str, data: Any) -> list[np.ndarray]:
     """Run the student's model on ``data`` again and return its outputs as arrays."""
     recurrent_layer(model, name)
@@ -84,6 +113,7 @@ def recompute(model: Any, name: str, data: Any) -> list[np.ndarray]:
     return [np.asarray(output) for output in outputs]
 
 
+@_student_safe
 def check_returns(model: Any, name: str, data: Any, count: int) -> list[np.ndarray]:
     """Check that ``model`` returns ``count`` arrays for ``data`` and return them."""
     outputs = recompute(model, name, data)
@@ -92,6 +122,7 @@ def check_returns(model: Any, name: str, data: Any, count: int) -> list[np.ndarr
     return outputs
 
 
+@_student_safe
 def check_computed(
     model: Any,
     model_name: str,
@@ -113,6 +144,7 @@ def check_computed(
     return arrays
 
 
+@_student_safe
 def check_shape(value: Any, name: str, expected: tuple[int, ...]) -> None:
     """Check the shape of an array the student computed."""
     array = as_array(value, name)
@@ -120,6 +152,7 @@ def check_shape(value: Any, name: str, expected: tuple[int, ...]) -> None:
         raise AssertionError(f"{name} does not have the shape this layer configuration produces.")
 
 
+@_student_safe
 def check_reported_shape(reported: Any, variable: str, expected: tuple[int, ...]) -> None:
     """Check a shape the student reported as a tuple of ints."""
     if _is_blank(reported):
@@ -132,12 +165,14 @@ def check_reported_shape(reported: Any, variable: str, expected: tuple[int, ...]
         raise AssertionError(f"{variable} is not the shape printed for this array.")
 
 
+@_student_safe
 def check_equal(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> None:
     """Check that two arrays hold the same values."""
     if a.shape != b.shape or not np.allclose(a, b, atol=_ATOL):
         raise AssertionError(f"{a_name} and {b_name} should hold the same values here.")
 
 
+@_student_safe
 def check_differs(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> None:
     """Check that two arrays do not hold the same values."""
     if a.shape == b.shape and np.allclose(a, b, atol=_ATOL):

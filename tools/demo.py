@@ -1,6 +1,6 @@
 """The `make` demo: grade the reference submissions with the built zip and print their scores.
 
-    python -m tools.demo
+python -m tools.demo
 """
 
 from __future__ import annotations

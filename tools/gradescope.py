@@ -1,0 +1,272 @@
+"""Grade one submission exactly as Gradescope does once the autograder image is built.
+
+Gradescope unpacks the autograder zip into ``/autograder/source``, puts the submission in
+``/autograder/submission`` (an uploaded zip unpacked), writes ``submission_metadata.json``,
+runs ``/autograder/run_autograder`` (which runs the zip's ``run_otter.py`` in the image's
+Python) with 768 MB of memory, half a CPU and a 10-minute timeout, and reads back
+``/autograder/results/results.json``. This harness does the same in a bubblewrap sandbox
+(``tools.sandbox``): the built zip unpacked into a temporary root shown as ``/autograder``,
+the zip's own ``run_otter.py`` run with this project's venv Python (standing in for the image,
+which ``setup.sh`` builds from the internet), no network, the host read-only, cgroup v1 limits.
+It fixes nothing up: whatever Gradescope would get wrong, this gets wrong too.
+
+    python -m tools.gradescope SUBMISSION [--memory 768M] [--cpus 0.5] [--timeout 600] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tools import results_format
+from tools.sandbox import DEFAULT_PATH, MiB, SandboxError, SandboxResult, parse_size, run
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+MOUNT = "/autograder"
+# Gradescope's defaults for an autograder
+DEFAULT_MEMORY = 768 * MiB
+DEFAULT_CPUS = 0.5
+DEFAULT_TIMEOUT = 600.0
+
+
+class HarnessError(Exception):
+    """The harness could not run (no zip, no bwrap, unusable submission path)."""
+
+
+@dataclass
+class GradescopeRun:
+    """The outcome of grading one submission."""
+
+    submission: Path
+    sandbox: SandboxResult
+    results: dict[str, Any] | None  # results.json, None when it was not written or not JSON
+    problems: list[str]  # what is wrong with results.json (empty when valid)
+    log: str  # stdout + stderr of run_otter.py, as Gradescope shows instructors
+    otter_config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return self.results is not None and not self.problems
+
+    @property
+    def tests(self) -> list[dict[str, Any]]:
+        return list((self.results or {}).get("tests", []))
+
+    @property
+    def question_scores(self) -> dict[str, tuple[float, float]]:
+        """``name -> (score, max_score)`` for every scored test."""
+        return {t["name"]: (t["score"], t["max_score"]) for t in self.tests if "max_score" in t and "score" in t}
+
+    @property
+    def score(self) -> float | None:
+        """The score Gradescope shows: the top-level score, else the sum of the test scores."""
+        if self.results is None:
+            return None
+        if "score" in self.results:
+            return float(self.results["score"])
+        return float(sum(s for s, _ in self.question_scores.values()))
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(m for _, m in self.question_scores.values()))
+
+    def output_text(self) -> str:
+        """All text a student or instructor sees in results.json (top-level and test outputs)."""
+        if self.results is None:
+            return ""
+        parts = [str(self.results.get("output", ""))]
+        parts += [f"{t.get('name', '')}\n{t.get('output', '')}" for t in self.tests]
+        return "\n".join(parts)
+
+
+def default_zip() -> Path:
+    from tools.build import BuildError, autograder_zip
+
+    try:
+        return autograder_zip()
+    except BuildError as e:
+        raise HarnessError(str(e)) from None
+
+
+def submission_metadata(assignment: str) -> dict[str, Any]:
+    """A ``submission_metadata.json`` of the shape Gradescope writes (fake student, no history)."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return {
+        "id": 1,
+        "created_at": now,
+        "assignment": {"id": 1, "title": assignment, "release_date": now, "due_date": now, "late_due_date": None,
+                       "group_submission": False, "total_points": "0.0"},
+        "submission_method": "upload",
+        "users": [{"email": "student@example.edu", "id": 1, "name": "Test Student", "sid": "0", "assignment": {}}],
+        "previous_submissions": [],
+    }  # fmt: skip
+
+
+def lay_out(root: Path, zip_path: Path, submission: Path) -> dict[str, Any]:
+    """Fill ``root`` the way Gradescope fills ``/autograder``; return the zip's otter_config.json."""
+    source = root / "source"
+    source.mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(source)
+    shutil.copy2(source / "run_autograder", root / "run_autograder")
+    (root / "results").mkdir()
+    sub = root / "submission"
+    sub.mkdir()
+    if submission.suffix == ".zip":
+        try:
+            with zipfile.ZipFile(submission) as zf:
+                zf.extractall(sub)
+        except zipfile.BadZipFile:
+            shutil.copy2(submission, sub / submission.name)
+    else:
+        shutil.copy2(submission, sub / submission.name)
+    config_path = source / "otter_config.json"
+    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    (root / "submission_metadata.json").write_text(
+        json.dumps(submission_metadata(config.get("assignment_name", "assignment")), indent=2)
+    )
+    return config
+
+
+def grade(
+    submission: Path,
+    *,
+    zip_path: Path | None = None,
+    memory: int = DEFAULT_MEMORY,
+    cpus: float = DEFAULT_CPUS,
+    timeout: float = DEFAULT_TIMEOUT,
+    keep: Path | None = None,
+    sample_processes: bool = False,
+) -> GradescopeRun:
+    """Grade ``submission`` (.ipynb, .py or the .zip a student uploads) in the Gradescope sandbox.
+
+    ``keep``: a directory (must not exist or be empty) that receives the ``/autograder`` tree
+    and ``run_autograder.log`` afterwards; otherwise everything is removed.
+    """
+    submission = Path(submission).resolve()
+    if not submission.is_file():
+        raise HarnessError(f"no such submission file: {submission}")
+    zip_path = Path(zip_path) if zip_path is not None else default_zip()
+    if not zip_path.is_file():
+        raise HarnessError(f"no such autograder zip: {zip_path}")
+    if not VENV_PYTHON.exists():
+        raise HarnessError(f"{VENV_PYTHON} is missing: run `make venv` first.")
+
+    work = Path(tempfile.mkdtemp(prefix="gradescope-"))
+    try:
+        root = work / "autograder"
+        root.mkdir()
+        config = lay_out(root, zip_path, submission)
+        log_path = work / "run_autograder.log"
+        env = {
+            "PATH": f"{VENV_PYTHON.parent}:{DEFAULT_PATH}",
+            "HOME": "/tmp",
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+        }
+        result = run(
+            [str(VENV_PYTHON), f"{MOUNT}/source/run_otter.py"],
+            root=root,
+            mount_point=MOUNT,
+            memory=memory,
+            cpus=cpus,
+            timeout=timeout,
+            env=env,
+            output=log_path,
+            sample_processes=sample_processes,
+        )
+        log = log_path.read_text(errors="replace")
+        results, problems = read_results(root / "results" / "results.json", config)
+        if result.timed_out:
+            problems.insert(0, f"grading was killed by the {timeout:g} s timeout")
+        if result.oom_killed:
+            problems.insert(0, "a process was killed for running out of memory")
+        if keep is not None:
+            keep = Path(keep)
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(root, keep / "autograder", dirs_exist_ok=True, symlinks=True)
+            shutil.copy2(log_path, keep / "run_autograder.log")
+        return GradescopeRun(submission, result, results, problems, log, config)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def read_results(path: Path, config: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    if not path.is_file():
+        return None, ["no results.json was written: Gradescope would show its generic autograder failure"]
+    try:
+        results = results_format.load(path)
+    except ValueError as e:
+        return None, [f"results.json is not valid JSON: {e}"]
+    return results, results_format.validate(results, config)
+
+
+def format_report(run_: GradescopeRun) -> str:
+    s = run_.sandbox
+    lines = []
+    if run_.results is not None:
+        width = max([len(t.get("name", "")) for t in run_.tests] + [8])
+        lines.append(f"{'test':<{width}}  {'score':>7}  {'max':>5}  visibility")
+        for t in run_.tests:
+            score = t.get("score", "")
+            maxs = t.get("max_score", "")
+            lines.append(f"{t.get('name', '?'):<{width}}  {score!s:>7}  {maxs!s:>5}  {t.get('visibility', '')}")
+        lines.append(f"{'total':<{width}}  {run_.score!s:>7}  {run_.max_score:>5g}")
+        if run_.results.get("output"):
+            lines.append(f"\noutput: {run_.results['output']}")
+        messages = [t for t in run_.tests if "score" not in t or t.get("name") in {"Autograder Error"}]
+        for t in messages:
+            lines.append(f"\n{t.get('name')}: {t.get('output', '')}")
+    lines.append("")
+    lines.append(
+        f"wall time {s.wall_time:.1f} s, peak memory {s.peak_memory / MiB:.0f} MiB "
+        f"(rss+mapped {s.peak_rss / MiB:.0f} MiB), exit status {s.returncode}, "
+        f"OOM kill: {'yes' if s.oom_killed else 'no'}, timed out: {'yes' if s.timed_out else 'no'}"
+    )
+    if run_.problems:
+        lines.append("results.json problems:")
+        lines += [f"  - {p}" for p in run_.problems]
+    else:
+        lines.append("results.json is valid")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.gradescope", description=__doc__.split("\n\n")[0])
+    parser.add_argument("submission", type=Path, help=".ipynb, .py or the .zip made by grader.export()")
+    parser.add_argument("--memory", default="768M", help="memory limit of the whole tree (default 768M)")
+    parser.add_argument("--cpus", type=float, default=DEFAULT_CPUS, help="CPU quota (default 0.5)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="wall-clock seconds (default 600)")
+    parser.add_argument("--keep", type=Path, help="copy the /autograder tree and the log here")
+    parser.add_argument("--zip", type=Path, help="autograder zip (default: the one in dist/autograder)")
+    parser.add_argument("--log", action="store_true", help="print run_otter.py's output too")
+    args = parser.parse_args(argv)
+    try:
+        result = grade(
+            args.submission,
+            zip_path=args.zip,
+            memory=parse_size(args.memory),
+            cpus=args.cpus,
+            timeout=args.timeout,
+            keep=args.keep,
+        )
+    except (HarnessError, SandboxError) as e:
+        print(f"gradescope: {e}", file=sys.stderr)
+        return 2
+    if args.log:
+        print(result.log)
+    print(format_report(result))
+    return 0 if result.valid else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

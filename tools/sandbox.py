@@ -1,0 +1,325 @@
+"""Run a command in a throw-away bubblewrap sandbox under cgroup v1 memory and CPU limits.
+
+The sandbox sees the host file system read-only, a private ``/tmp``, no network, its own PID
+namespace, and one writable directory of the caller (``root``) mounted at ``mount_point``
+(e.g. a temporary directory shown to the command as ``/autograder``). Nothing is bound at the
+mount point's real host path, so the host's own ``/autograder`` (if any) is never touched.
+
+Before ``bwrap`` starts, the process is moved into fresh child cgroups (memory and cpu
+controllers, created under the caller's own cgroups) so the whole process tree is held to
+``memory.limit_in_bytes`` and ``cpu.cfs_quota_us / cpu.cfs_period_us``; the cgroups are
+removed afterwards. A wall-clock timeout kills every process in the cgroup.
+
+    from tools.sandbox import run, parse_size
+    result = run(["python", "/autograder/source/run_otter.py"], root=tmp_root,
+                 memory=parse_size("768M"), cpus=0.5, timeout=600, output=log_path)
+    result.returncode, result.wall_time, result.peak_memory, result.oom_killed, result.timed_out
+
+Needs ``bwrap`` (Debian: ``apt-get install bubblewrap``), root (or write access to the cgroup
+v1 hierarchies) and cgroup v1 ``memory`` and ``cpu`` controllers under ``/sys/fs/cgroup``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["SandboxError", "SandboxResult", "parse_size", "require_bwrap", "run", "MiB"]
+
+MiB = 1024 * 1024
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CPU_PERIOD_US = 100_000
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class SandboxError(Exception):
+    """The sandbox could not be set up (missing bwrap, no cgroup v1 controller, bad argument)."""
+
+
+@dataclass
+class SandboxResult:
+    """What happened to the sandboxed command."""
+
+    returncode: int | None
+    """exit status of bwrap (the command's status; negative = killed by that signal)"""
+    wall_time: float
+    """seconds from start until the whole tree had exited"""
+    peak_memory: int
+    """memory.max_usage_in_bytes of the tree's cgroup: RSS plus page cache charged to it"""
+    peak_rss: int
+    """highest sampled total_rss + total_mapped_file of the cgroup (what reclaim cannot drop)"""
+    oom_killed: bool
+    """the kernel OOM killer killed a process of the tree (memory.oom_control oom_kill)"""
+    memory_failcnt: int
+    """times the limit was hit (page cache reclaim counts too, so > 0 is not an OOM by itself)"""
+    timed_out: bool
+    """the wall-clock timeout expired and the tree was killed"""
+    process_peaks: dict[str, int] = field(default_factory=dict)
+    """peak RSS (bytes) per command line seen in the tree, sampled (only if sample_processes)"""
+
+
+def parse_size(text: str | int) -> int:
+    """Parse ``768M``, ``650MiB``, ``1G``, ``1.5g`` or a number of bytes into bytes (binary units)."""
+    if isinstance(text, int):
+        return text
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*", str(text), re.IGNORECASE)
+    if not m:
+        raise SandboxError(f"not a memory size: {text!r} (use e.g. 768M or 1G)")
+    power = " kmgt".index(m.group(2).lower() or " ")
+    return int(float(m.group(1)) * 1024**power)
+
+
+def require_bwrap() -> str:
+    """Return the path of ``bwrap`` or raise a ``SandboxError`` saying how to install it."""
+    path = shutil.which("bwrap")
+    if path is None:
+        raise SandboxError(
+            "bubblewrap (bwrap) is not installed; it is needed to sandbox grading: "
+            "run `apt-get install bubblewrap` (Debian/Ubuntu)."
+        )
+    return path
+
+
+def _own_cgroup(controller: str) -> Path:
+    """The directory of this process's cgroup for a v1 ``controller``."""
+    base = CGROUP_ROOT / controller
+    if not (base / "cgroup.procs").exists():
+        raise SandboxError(f"cgroup v1 controller '{controller}' is not mounted at {base}.")
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            own = base / path.lstrip("/")
+            return own if own.is_dir() else base
+    return base
+
+
+class _Cgroups:
+    """Child cgroups in the memory and cpu hierarchies, created and removed together."""
+
+    def __init__(self, memory: int, cpus: float):
+        name = f"sandbox-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.memory = _own_cgroup("memory") / name
+        self.cpu = _own_cgroup("cpu") / name
+        try:
+            self.memory.mkdir()
+            self.cpu.mkdir()
+        except OSError as e:
+            self.remove()
+            raise SandboxError(f"cannot create child cgroups ({e}); run as root on a cgroup v1 host.") from None
+        try:
+            self._write(self.memory / "memory.limit_in_bytes", memory)
+            # no swap either (if swap accounting is on); the host may have it disabled: that is fine
+            try:
+                self._write(self.memory / "memory.memsw.limit_in_bytes", memory)
+            except OSError:
+                pass
+            try:
+                self._write(self.memory / "memory.swappiness", 0)
+            except OSError:
+                pass
+            self._write(self.cpu / "cpu.cfs_period_us", CPU_PERIOD_US)
+            self._write(self.cpu / "cpu.cfs_quota_us", max(1000, int(cpus * CPU_PERIOD_US)))
+        except OSError as e:
+            self.remove()
+            raise SandboxError(f"cannot set cgroup limits: {e}") from None
+        # written by the child between fork and exec (no Python allocation-heavy work there)
+        self._procs = [str(self.memory / "cgroup.procs"), str(self.cpu / "cgroup.procs")]
+
+    @staticmethod
+    def _write(path: Path, value: object) -> None:
+        path.write_text(f"{value}\n")
+
+    def enter(self) -> None:  # runs in the child before exec
+        pid = f"{os.getpid()}\n".encode()
+        for procs in self._procs:
+            fd = os.open(procs, os.O_WRONLY)
+            try:
+                os.write(fd, pid)
+            finally:
+                os.close(fd)
+
+    def pids(self) -> list[int]:
+        try:
+            return [int(p) for p in (self.memory / "cgroup.procs").read_text().split()]
+        except OSError:
+            return []
+
+    def kill_all(self) -> None:
+        """SIGKILL every process in the cgroup until it is empty (processes may still be forking)."""
+        for _ in range(100):
+            pids = self.pids()
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+
+    def read_int(self, name: str) -> int:
+        try:
+            return int((self.memory / name).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def stat(self) -> dict[str, int]:
+        try:
+            lines = (self.memory / "memory.stat").read_text().splitlines()
+        except OSError:
+            return {}
+        return {k: int(v) for k, v in (line.split() for line in lines)}
+
+    def oom_kills(self) -> int:
+        try:
+            fields = dict(line.split() for line in (self.memory / "memory.oom_control").read_text().splitlines())
+        except OSError:
+            return 0
+        return int(fields.get("oom_kill", 0))
+
+    def remove(self) -> None:
+        for group in (self.memory, self.cpu):
+            for _ in range(50):
+                try:
+                    group.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # still busy: processes exiting
+                    time.sleep(0.1)
+
+
+def _bwrap_command(
+    bwrap: str, command: Sequence[str], root: Path, mount_point: str, env: Mapping[str, str], cwd: str
+) -> list[str]:
+    args = [bwrap, "--tmpfs", "/"]
+    hidden = {"proc", "dev", "tmp", Path(mount_point).parts[1]}
+    for entry in sorted(os.listdir("/")):
+        if entry in hidden:
+            continue
+        path = f"/{entry}"
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    args += [
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--tmpfs", "/dev/shm",
+        "--tmpfs", "/tmp",
+        "--bind", str(root), mount_point,
+        "--remount-ro", "/",
+        "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--die-with-parent", "--new-session",
+        "--clearenv",
+    ]  # fmt: skip
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    args += ["--chdir", cwd, "--", *command]
+    return args
+
+
+def run(
+    command: Sequence[str],
+    *,
+    root: Path,
+    mount_point: str = "/autograder",
+    memory: int = 768 * MiB,
+    cpus: float = 0.5,
+    timeout: float = 600,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    output: Path | None = None,
+    sample_processes: bool = False,
+) -> SandboxResult:
+    """Run ``command`` in the sandbox and return what happened.
+
+    Args:
+        command: argv, as seen inside the sandbox (host paths are visible read-only).
+        root: host directory mounted read-write at ``mount_point``; the only writable place
+            besides the sandbox's private ``/tmp`` (a tmpfs, charged to the memory limit).
+        memory: memory limit in bytes for the whole process tree (``parse_size("768M")``).
+        cpus: CPU quota in CPUs (0.5 = 50 ms every 100 ms).
+        timeout: wall-clock seconds after which the whole tree is killed.
+        env: the complete environment inside (default: PATH, HOME=/tmp, LANG=C.UTF-8).
+        cwd: working directory inside (default ``mount_point``).
+        output: file receiving the command's stdout and stderr (default: inherited).
+        sample_processes: also record the peak RSS of each process (by command line).
+    """
+    bwrap = require_bwrap()
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise SandboxError(f"{root} is not a directory")
+    if not mount_point.startswith("/") or mount_point.rstrip("/") in {"", "/proc", "/dev", "/tmp"}:
+        raise SandboxError(f"bad mount point {mount_point!r}")
+    if env is None:
+        env = {"PATH": DEFAULT_PATH, "HOME": "/tmp", "LANG": "C.UTF-8"}
+    argv = _bwrap_command(bwrap, command, root, mount_point, env, cwd or mount_point)
+
+    groups = _Cgroups(memory, cpus)
+    peak = {"rss": 0}
+    process_peaks: dict[str, int] = {}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.2):
+            s = groups.stat()
+            peak["rss"] = max(peak["rss"], s.get("total_rss", 0) + s.get("total_mapped_file", 0))
+            if sample_processes:
+                for pid in groups.pids():
+                    try:
+                        rss = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())[1]) * 1024
+                        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+                    except (OSError, TypeError):
+                        continue
+                    process_peaks[cmd] = max(process_peaks.get(cmd, 0), rss)
+
+    out = open(output, "wb") if output is not None else None  # noqa: SIM115 - closed below
+    timed_out = False
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT if out is not None else None,
+            preexec_fn=groups.enter,  # noqa: PLW1509 - only os.open/os.write before exec
+            start_new_session=True,
+        )
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            groups.kill_all()
+            proc.wait()
+        groups.kill_all()  # stragglers (bwrap's --die-with-parent and PID namespace cover most)
+        wall = time.monotonic() - start
+        stop.set()
+        sampler.join()
+        return SandboxResult(
+            returncode=proc.returncode,
+            wall_time=wall,
+            peak_memory=groups.read_int("memory.max_usage_in_bytes"),
+            peak_rss=peak["rss"],
+            oom_killed=groups.oom_kills() > 0,
+            memory_failcnt=groups.read_int("memory.failcnt"),
+            timed_out=timed_out,
+            process_peaks=process_peaks,
+        )
+    finally:
+        stop.set()
+        if out is not None:
+            out.close()
+        groups.kill_all()
+        groups.remove()

@@ -1,0 +1,53 @@
+"""CLI: ``python -m autograder.freetext score|calibrate``.
+
+score      read {"question": ..., "answer": ...} JSON lines on stdin, write one
+           JSON line per input with score, max_score, found and missing.
+calibrate  FILE of JSON lines that also carry "expect": full|partial|none;
+           print agreement per question and overall, and every disagreement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .calibration import InputError, format_report, load, parse_line
+from .grading import grade_answer
+
+
+def _score(stdin, stdout) -> int:
+    for lineno, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        row = parse_line(line, lineno)
+        g = grade_answer(row["question"], row.get("answer"))
+        row.update(score=g.score, max_score=g.max_score, found=g.found, missing=g.missing)
+        stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.freetext", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("score", help="score JSON lines from stdin")
+    cal = sub.add_parser("calibrate", help="compare the engine with labelled answers")
+    cal.add_argument("file")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "score":
+            return _score(sys.stdin, sys.stdout)
+        print(format_report(load(args.file)))
+        return 0
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot read {exc.filename}: {exc.strerror}; pass an existing JSON-lines file",
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

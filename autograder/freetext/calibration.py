@@ -1,0 +1,114 @@
+"""Agreement between the engine and human labels (full / partial / none)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .grading import grade_answer
+from .rubric import QUESTIONS
+
+LABELS = ("full", "partial", "none")
+
+
+class InputError(ValueError):
+    """A line of user input cannot be used; the message says why and what to do."""
+
+
+def label_for(score: float, max_score: float) -> str:
+    if score >= max_score:
+        return "full"
+    return "none" if score <= 0 else "partial"
+
+
+def parse_line(line: str, lineno: int, need_expect: bool = False) -> dict:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"line {lineno}: not valid JSON ({exc.msg}); "
+                         'write one object per line like {"question": "q2", "answer": "..."}') from None
+    if not isinstance(row, dict):
+        raise InputError(f"line {lineno}: expected a JSON object with 'question' and 'answer'")
+    if row.get("question") not in QUESTIONS:
+        raise InputError(f"line {lineno}: unknown question {row.get('question')!r}; "
+                         f"use one of {', '.join(QUESTIONS)}")
+    if need_expect and row.get("expect") not in LABELS:
+        raise InputError(f"line {lineno}: 'expect' must be one of {', '.join(LABELS)}, "
+                         f"got {row.get('expect')!r}")
+    return row
+
+
+def cohen_kappa(pairs: list[tuple[str, str]]) -> float:
+    """Cohen's kappa for (expected, predicted) label pairs."""
+    n = len(pairs)
+    if n == 0:
+        return 0.0
+    observed = sum(a == b for a, b in pairs) / n
+    ca = Counter(a for a, _ in pairs)
+    cb = Counter(b for _, b in pairs)
+    expected = sum(ca[k] * cb[k] for k in LABELS) / (n * n)
+    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+
+
+@dataclass
+class Report:
+    pairs: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    splits: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    disagreements: list[dict] = field(default_factory=list)
+    over_third: list[dict] = field(default_factory=list)  # labelled none, > 1/3 of points
+
+    @property
+    def all_pairs(self) -> list[tuple[str, str]]:
+        return [p for ps in self.pairs.values() for p in ps]
+
+    def accuracy(self, pairs: list[tuple[str, str]] | None = None) -> float:
+        pairs = self.all_pairs if pairs is None else pairs
+        return sum(a == b for a, b in pairs) / len(pairs) if pairs else 0.0
+
+
+def calibrate(lines: list[str]) -> Report:
+    report = Report()
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        row = parse_line(line, lineno, need_expect=True)
+        g = grade_answer(row["question"], row.get("answer"))
+        got = label_for(g.score, g.max_score)
+        pair = (row["expect"], got)
+        report.pairs[row["question"]].append(pair)
+        report.splits[str(row.get("split", "dev"))].append(pair)
+        info = {"line": lineno, **row, "got": got, "score": g.score, "max_score": g.max_score,
+                "found": g.found, "missing": g.missing}
+        if pair[0] != pair[1]:
+            report.disagreements.append(info)
+        if row["expect"] == "none" and g.score > g.max_score / 3:
+            report.over_third.append(info)
+    return report
+
+
+def load(path: str | Path) -> Report:
+    return calibrate(Path(path).read_text(encoding="utf-8").splitlines())
+
+
+def format_report(report: Report) -> str:
+    out = ["question  n    accuracy  kappa"]
+    for q in QUESTIONS:
+        ps = report.pairs.get(q, [])
+        if ps:
+            out.append(f"{q:<9} {len(ps):<4} {report.accuracy(ps):8.1%}  {cohen_kappa(ps):5.2f}")
+    ps = report.all_pairs
+    out.append(f"{'overall':<9} {len(ps):<4} {report.accuracy(ps):8.1%}  {cohen_kappa(ps):5.2f}")
+    if len(report.splits) > 1:
+        for name, sp in sorted(report.splits.items()):
+            out.append(f"split {name:<10} n={len(sp):<4} accuracy {report.accuracy(sp):.1%}  "
+                       f"kappa {cohen_kappa(sp):.2f}")
+    out.append(f"disagreements: {len(report.disagreements)}")
+    for d in report.disagreements:
+        out.append(f"  line {d['line']} {d['question']} expect={d['expect']} got={d['got']} "
+                   f"score={d['score']:g}/{d['max_score']:g} found={d['found']} "
+                   f"missing={d['missing']}\n    answer: {d['answer']!r}")
+    if report.over_third:
+        out.append(f"labelled none but scored over a third: {len(report.over_third)}")
+    return "\n".join(out)

@@ -1,0 +1,114 @@
+"""Grade one answer against one rubric: the public entry points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .fuzzy import correct_typos
+from .matching import Verdict, assign_positions, build_context, match_pattern, match_position
+from .negation import annotate
+from .normalize import clean, merge_compounds, tokenize
+from .rubric import QUESTIONS, Rubric, load_rubric
+
+
+@dataclass(frozen=True)
+class ConceptResult:
+    id: str
+    points: float
+    found: bool
+    message: str  # student-safe hint; "" when found
+    confidence: float  # 0..1, how sure the grader is of ``found``
+    evidence: str  # the student's own words that matched, or ""
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    question: str
+    score: float
+    max_score: float
+    concepts: list[ConceptResult] = field(default_factory=list)
+
+    def concept(self, concept_id: str) -> ConceptResult:
+        for c in self.concepts:
+            if c.id == concept_id:
+                return c
+        known = ", ".join(c.id for c in self.concepts)
+        raise KeyError(f"{self.question} has no concept {concept_id!r}; known concepts: {known}")
+
+    @property
+    def found(self) -> list[str]:
+        return [c.id for c in self.concepts if c.found]
+
+    @property
+    def missing(self) -> list[str]:
+        return [c.id for c in self.concepts if not c.found]
+
+
+def _rubric(question: object) -> Rubric:
+    if not isinstance(question, str) or question not in QUESTIONS:
+        raise ValueError(
+            f"unknown question {question!r}; known questions: {', '.join(QUESTIONS)}"
+        )
+    return load_rubric(question)
+
+
+def grade_answer(question: str, answer: object) -> GradeResult:
+    """Grade a free-text answer; any non-string answer scores zero."""
+    _rubric(question)
+    text = answer if isinstance(answer, str) else ""
+    # Cache on the folded text: require_concept grades the same answer once
+    # per concept, and case/Unicode variants grade identically anyway.
+    return _grade(question, clean(text))
+
+
+@lru_cache(maxsize=4096)
+def _grade(question: str, answer: str) -> GradeResult:
+    rubric = load_rubric(question)
+    folded, tokens = tokenize(answer)
+    tokens = merge_compounds(correct_typos(tokens, rubric.vocab))
+    ctx = build_context(annotate(tokens))
+    assignment = None
+    results = []
+    for concept in rubric.concepts:
+        if concept.position is not None:
+            if assignment is None:
+                assignment = assign_positions(rubric, ctx)
+            verdict = match_position(concept, assignment)
+        else:
+            verdict = Verdict()
+            for pattern in concept.patterns:
+                v = match_pattern(pattern, concept, ctx)
+                verdict.denied |= v.denied
+                if v.asserted and v.confidence > verdict.confidence:
+                    verdict.asserted, verdict.confidence, verdict.span = True, v.confidence, v.span
+        found = verdict.asserted and not verdict.denied
+        evidence = ""
+        if found and verdict.span:
+            s, e = verdict.span
+            evidence = folded[tokens[s].start:tokens[e - 1].end]
+        if found:
+            conf = verdict.confidence
+        elif verdict.asserted and verdict.denied:
+            conf = 0.6  # contradiction: a human might read it either way
+        else:
+            conf = 0.8 if verdict.denied else 0.9
+        results.append(ConceptResult(
+            id=concept.id, points=concept.points, found=found,
+            message="" if found else concept.hint, confidence=round(conf, 2),
+            evidence=evidence,
+        ))
+    score = float(sum(r.points for r in results if r.found))
+    return GradeResult(question, score, rubric.max_score, results)
+
+
+def require_concept(question: str, answer: object, concept_id: str) -> None:
+    """Assert that the answer expresses a concept; the failure message is the hint."""
+    result = grade_answer(question, answer).concept(concept_id)
+    if not result.found:
+        raise AssertionError(result.message)
+
+
+def rubric_concepts(question: str) -> list[tuple[str, float]]:
+    """(concept id, points) pairs, e.g. to check test points against the rubric."""
+    return [(c.id, c.points) for c in _rubric(question).concepts]

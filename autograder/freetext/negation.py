@@ -1,0 +1,96 @@
+"""Sentence / clause segmentation and negation scope.
+
+A concept mentioned inside the scope of a negation cue ("not the same",
+"no duplication", "without the states") is a different claim from the
+bare mention, so every token gets a ``negated`` flag.  Scope runs forward
+from the cue to the end of its clause (or a few tokens), which is how
+these short answers are written in practice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .normalize import PUNCT, Token
+
+SENTENCE_END = frozenset({".", "!", "?", ";", "\n"})
+# Clause breaks: punctuation plus conjunctions that start a new claim.
+CLAUSE_PUNCT = SENTENCE_END | frozenset({",", "(", ")", "[", "]"})
+CLAUSE_WORDS = frozenset({
+    "but", "howev", "wherea", "while", "although", "though", "becaus", "sinc",
+    "so", "which", "instead", "unlik", "therefor", "henc", "thus", "wherea",
+    "as_opposed", "then", "whilst", "yet",
+})
+
+NEG_CUES = frozenset({
+    "not", "no", "never", "without", "none", "neither", "nor", "nobodi",
+    "noth", "lack", "absent", "nope", "non",
+})
+# Multi-token cues (keys) that negate what follows.
+NEG_PHRASES = (("instead", "of"), ("rather", "than"), ("other", "than"))
+# Sequences that look negative but are not ("not only X but also Y",
+# "nothing but the output" = only the output, "no longer" handled as cue).
+NOT_NEGATION = (("not", "onli"), ("not", "just"), ("noth", "but"), ("noth", "except"),
+                ("no", "matter"), ("not", "sure"))
+SCOPE_MAX = 9
+# "and" followed by one of these starts a new predicate, which the
+# negation does not reach ("has no cell state and only has h").
+AND_NEW_CLAIM = frozenset({
+    "onli", "just", "is", "are", "has", "have", "it", "they", "there", "return",
+    "keep", "use", "so", "then", "therefor", "thus", "output", "h", "c", "this",
+})
+
+
+@dataclass
+class Annotated:
+    tokens: list[Token]
+    negated: list[bool]
+    clause: list[int]  # clause index per token (-1 for boundaries)
+    sentence: list[int]
+
+
+def _is_clause_break(tok: Token) -> bool:
+    return (tok.kind == PUNCT and tok.key in CLAUSE_PUNCT) or tok.key in CLAUSE_WORDS
+
+
+def annotate(tokens: list[Token]) -> Annotated:
+    n = len(tokens)
+    negated = [False] * n
+    clause = [-1] * n
+    sentence = [-1] * n
+    c = s = 0
+    for i, tok in enumerate(tokens):
+        if tok.kind == PUNCT and tok.key in SENTENCE_END:
+            s += 1
+            c += 1
+            continue
+        if _is_clause_break(tok):
+            c += 1
+            continue
+        clause[i] = c
+        sentence[i] = s
+
+    keys = [t.key for t in tokens]
+    i = 0
+    while i < n:
+        pair = tuple(keys[i:i + 2])
+        if pair in NOT_NEGATION:
+            i += 2
+            continue
+        start = None
+        if keys[i] in NEG_CUES:
+            start = i + 1
+        elif pair in NEG_PHRASES:
+            start = i + 2
+        if start is not None:
+            j = start
+            while j < n and j < start + SCOPE_MAX and not _is_clause_break(tokens[j]):
+                # "and"/"or" keep the scope ("no h or c"), a fresh claim does not.
+                if keys[j] == "and" and j + 1 < n and keys[j + 1] in AND_NEW_CLAIM:
+                    break
+                negated[j] = True
+                j += 1
+            # The cue itself belongs to the negated claim ("none", "no").
+            negated[i] = True
+        i += 1
+    return Annotated(tokens, negated, clause, sentence)

@@ -1,0 +1,187 @@
+"""Turn raw student text into comparable tokens.
+
+Every token keeps the character span of the student's own words so the
+grader can quote them back as evidence.  Matching then works on ``key``
+(a Snowball stem of a canonical spelling), which makes it insensitive to
+case, accents, punctuation, hyphenation and inflection.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+# Token kinds.
+WORD, NUM, PUNCT = "word", "num", "punct"
+
+
+@dataclass
+class Token:
+    text: str  # canonical lower-case spelling ("not" for "n't")
+    key: str  # what matching compares: stem, or the number / mark itself
+    start: int  # span in the normalised answer string (for evidence)
+    end: int
+    kind: str = WORD
+    fuzzy: bool = False  # key came from typo correction
+
+
+@lru_cache(maxsize=8192)
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+def clean(text: str) -> str:
+    """Unicode-fold: NFKC, casefold, drop accents, unify quotes and dashes."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
+    table = {
+        "\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "`": "'",
+        "\u201c": '"', "\u201d": '"', "\u2010": "-", "\u2011": "-", "\u2012": "-",
+        "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00d7": " x ",
+    }
+    return text.translate(str.maketrans(table))
+
+
+# Code-ish spellings students paste from the notebook.  Each maps to the
+# canonical words it stands for; order matters (first alternative wins).
+_CODE_RULES: list[tuple[str, tuple[str, ...]]] = [
+    # output[:, -1, :], o[0][-1], outputs[:,7,:] -> the last time step of output
+    (r"\b(?:outputs?|out|o|x|y|seq|sequence)\s*(?:\[[^\]\n]*\]\s*)*"
+     r"\[[^\]\n]*(?:-\s*1|\b7)\s*[^\]\n]*\](?:\s*\[[^\]\n]*\])*",
+     ("output", "last", "timestep")),
+    (r"\[\s*:?\s*,?\s*(?:-\s*1)\s*(?:,\s*:?\s*)?\]", ("last", "timestep")),
+    # Keras flags are settings, not claims about states being returned.
+    (r"\breturn_?states?\s*=\s*(true|false)\b", ("rstate_{0}",)),
+    (r"\breturn_?sequences?\s*=\s*(true|false)\b", ("rseq_{0}",)),
+    (r"\breturn_?states?\b", ("rstate",)),
+    (r"\breturn_?sequences?\b", ("rseq",)),
+    (r"\bstate_h\b|\bh_state\b|\bh_?\{?t\}?\b|\bh\s*\(\s*t\s*\)|\bh_?\{?T\}?\b", ("h",)),
+    (r"\bstate_c\b|\bc_state\b|\bc_?\{?t\}?\b|\bc\s*\(\s*t\s*\)", ("c",)),
+    (r"!=|=/=|\u2260", ("not", "equals")),
+    (r"==|=|\u2261", ("equals",)),
+]
+_CODE_RE = [(re.compile(p), words) for p, words in _CODE_RULES]
+
+_CONTRACTIONS = {
+    "can't": ("can", "not"), "cannot": ("can", "not"), "won't": ("will", "not"),
+    "shan't": ("shall", "not"), "ain't": ("is", "not"),
+}
+_S_IS = {"it", "that", "there", "what", "here", "who", "he", "she", "this"}
+_SUFFIX = {"'re": "are", "'ve": "have", "'ll": "will", "'d": "would", "'m": "am"}
+
+_NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "single": "single",
+}
+_ORDINALS = {
+    "1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth",
+    "8th": "eighth", "eigth": "eighth",
+}
+# Spelled as two words by some students and one by others.
+_COMPOUNDS = {
+    ("time", "step"): "timestep", ("time", "stamp"): "timestamp",
+    ("long", "term"): "longterm", ("short", "term"): "shortterm",
+    ("sub", "sequenc"): "subsequ",
+}
+
+_TOKEN_RE = re.compile(
+    r"(?P<num>\d+(?:\.\d+)?(?:st|nd|rd|th)?)"
+    r"|(?P<word>[^\W\d_]+(?:'[^\W\d_]+)?)"
+    r"|(?P<punct>[.,;:!?()\[\]/\n])",
+)
+
+
+def _emit_word(raw: str, start: int, end: int, out: list[Token]) -> None:
+    if raw in _CONTRACTIONS:
+        for w in _CONTRACTIONS[raw]:
+            out.append(Token(w, stem(w), start, end))
+        return
+    if raw.endswith("n't"):
+        base = raw[:-3]
+        out.append(Token(base, stem(base), start, end))
+        out.append(Token("not", "not", start, end))
+        return
+    if "'" in raw:
+        base, _, suf = raw.partition("'")
+        out.append(Token(base, stem(base), start, end))
+        suf = "'" + suf
+        if suf == "'s":
+            if base in _S_IS:
+                out.append(Token("is", "is", start, end))
+        elif suf in _SUFFIX:
+            w = _SUFFIX[suf]
+            out.append(Token(w, stem(w), start, end))
+        return
+    if raw in _NUMBER_WORDS:
+        out.append(Token(raw, _NUMBER_WORDS[raw], start, end, NUM if raw != "single" else WORD))
+        return
+    out.append(Token(raw, stem(raw), start, end))
+
+
+def tokenize(answer: str) -> tuple[str, list[Token]]:
+    """Return the folded answer string and its tokens (spans index that string)."""
+    text = clean(answer)
+    # Mark code spans first so their punctuation does not split them.
+    spans: list[tuple[int, int, tuple[str, ...]]] = []
+    taken = [False] * (len(text) + 1)
+    for rx, words in _CODE_RE:
+        for m in rx.finditer(text):
+            if any(taken[m.start():m.end()]):
+                continue
+            groups = [g for g in m.groups() if g]
+            ws = tuple(w.format(*groups) for w in words)
+            spans.append((m.start(), m.end(), ws))
+            for i in range(m.start(), m.end()):
+                taken[i] = True
+    spans.sort()
+    tokens: list[Token] = []
+    pos = 0
+    for s, e, ws in spans + [(len(text), len(text), ())]:
+        for m in _TOKEN_RE.finditer(text, pos, s):
+            kind = m.lastgroup
+            raw = m.group()
+            if kind == "num":
+                if raw in _ORDINALS:
+                    tokens.append(Token(_ORDINALS[raw], _ORDINALS[raw], m.start(), m.end()))
+                else:
+                    tokens.append(Token(raw, raw, m.start(), m.end(), NUM))
+            elif kind == "word":
+                _emit_word(raw, m.start(), m.end(), tokens)
+            else:
+                tokens.append(Token(raw, raw, m.start(), m.end(), PUNCT))
+        for w in ws:
+            tokens.append(Token(w, stem(w) if w.isalpha() else w, s, e))
+        pos = e
+    return text, merge_compounds(tokens)
+
+
+def merge_compounds(tokens: list[Token]) -> list[Token]:
+    out: list[Token] = []
+    for tok in tokens:
+        if out and (out[-1].key, tok.key) in _COMPOUNDS and out[-1].kind == tok.kind == WORD:
+            prev = out[-1]
+            merged = _COMPOUNDS[(prev.key, tok.key)]
+            out[-1] = Token(merged, merged, prev.start, tok.end)
+        else:
+            out.append(tok)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def phrase_keys(phrase: str) -> tuple[str, ...]:
+    """Keys of a rubric phrasing, normalised exactly like student text."""
+    _, toks = tokenize(phrase)
+    return tuple(t.key for t in toks if t.kind != PUNCT and t.key not in SKIP_KEYS)
+
+
+# Articles never carry meaning for matching; dropping them lets
+# "the hidden state" match "hidden state".
+SKIP_KEYS = frozenset({"the", "a", "an"})

@@ -1,0 +1,161 @@
+"""Load and validate the per-question YAML rubrics.
+
+Rubrics are data so a TA can tune phrasings without touching code; they
+live next to this package (``autograder/rubrics``) and ship only in the
+autograder zip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .normalize import phrase_keys
+
+RUBRIC_DIR = Path(__file__).resolve().parent.parent / "rubrics"
+QUESTIONS = ("q1", "q2", "q4", "q5", "q7", "q8", "q10", "q12")
+SCOPES = ("clause", "sentence", "answer")
+
+
+class RubricError(ValueError):
+    """A rubric file is malformed (a bug in the rubric, not in the answer)."""
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    phrases: tuple[tuple[str, ...], ...]  # longest first
+
+
+@dataclass(frozen=True)
+class Pattern:
+    groups: tuple[Group, ...]
+    negated: bool = False  # credited when the claim is negated (q8: no cell state)
+    scope: str = "clause"
+    ordered: bool = False
+    unless: tuple[Group, ...] = ()
+    unless_scope: str = "clause"
+    unless_blocks: str = "both"  # or "denial": only stop it counting as the opposite
+    weight: float = 1.0  # confidence of this way of expressing the concept
+
+
+@dataclass(frozen=True)
+class Concept:
+    id: str
+    points: float
+    hint: str
+    patterns: tuple[Pattern, ...] = ()
+    claim: bool = False  # needs an asserted relation, not a bare keyword list
+    position: tuple[int, str] | None = None  # (1-based index, position term)
+
+
+@dataclass
+class Rubric:
+    question: str
+    concepts: tuple[Concept, ...]
+    position_terms: dict[str, Group] = field(default_factory=dict)
+    position_values: dict[str, int] = field(default_factory=dict)
+    ndims: int = 3
+    vocab: dict[str, str] = field(default_factory=dict)  # surface word -> key
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(c.points for c in self.concepts))
+
+
+def _group(name: str, phrases: object, where: str) -> Group:
+    if isinstance(phrases, str):
+        phrases = [phrases]
+    if not isinstance(phrases, list) or not phrases:
+        raise RubricError(f"{where}: term group {name!r} must be a non-empty list")
+    keys = {phrase_keys(str(p)) for p in phrases}
+    keys.discard(())
+    return Group(name, tuple(sorted(keys, key=len, reverse=True)))
+
+
+def _resolve(ref: object, terms: dict[str, Group], where: str) -> Group:
+    if isinstance(ref, list):
+        return _group("inline", ref, where)
+    if isinstance(ref, str) and ref in terms:
+        return terms[ref]
+    raise RubricError(f"{where}: unknown term group {ref!r}")
+
+
+def _pattern(raw: object, terms: dict[str, Group], where: str) -> Pattern:
+    if isinstance(raw, list):
+        raw = {"all": raw}
+    if not isinstance(raw, dict) or "all" not in raw:
+        raise RubricError(f"{where}: a pattern needs an 'all' list")
+    scope = raw.get("scope", "clause")
+    uscope = raw.get("unless_scope", "clause")
+    if scope not in SCOPES or uscope not in SCOPES:
+        raise RubricError(f"{where}: scope must be one of {SCOPES}")
+    return Pattern(
+        groups=tuple(_resolve(g, terms, where) for g in raw["all"]),
+        negated=bool(raw.get("negated", False)),
+        scope=scope,
+        ordered=bool(raw.get("ordered", False)),
+        unless=tuple(_resolve(g, terms, where) for g in raw.get("unless", [])),
+        unless_scope=uscope,
+        unless_blocks=str(raw.get("unless_blocks", "both")),
+        weight=float(raw.get("weight", 1.0)),
+    )
+
+
+def parse_rubric(data: dict, source: str) -> Rubric:
+    question = data.get("question")
+    if not isinstance(question, str):
+        raise RubricError(f"{source}: missing 'question'")
+    terms = {name: _group(name, ph, source) for name, ph in (data.get("terms") or {}).items()}
+    pos = data.get("positions") or {}
+    pterms = {name: _group(name, ph, source) for name, ph in (pos.get("terms") or {}).items()}
+    pvalues = {str(k): int(v) for k, v in (pos.get("values") or {}).items()}
+    concepts = []
+    for i, raw in enumerate(data.get("concepts") or []):
+        where = f"{source}: concept #{i + 1}"
+        cid, hint = raw.get("id"), raw.get("hint")
+        if not cid or not hint:
+            raise RubricError(f"{where}: needs 'id' and 'hint'")
+        position = None
+        if "position" in raw:
+            p = raw["position"]
+            if p.get("term") not in pterms:
+                raise RubricError(f"{where}: position term {p.get('term')!r} not in positions.terms")
+            position = (int(p["index"]), p["term"])
+        patterns = tuple(_pattern(p, terms, where) for p in raw.get("patterns") or [])
+        if not patterns and position is None:
+            raise RubricError(f"{where}: needs 'patterns' or 'position'")
+        concepts.append(Concept(
+            id=str(cid), points=float(raw.get("points", 1)), hint=str(hint).strip(),
+            patterns=patterns, claim=bool(raw.get("claim", False)), position=position,
+        ))
+    if len({c.id for c in concepts}) != len(concepts):
+        raise RubricError(f"{source}: duplicate concept ids")
+    vocab: dict[str, str] = {}
+    for groups in (terms, pterms):
+        for name in groups:
+            phrases = data.get("terms", {}).get(name) if groups is terms else pos["terms"][name]
+            for phrase in phrases if isinstance(phrases, list) else [phrases]:
+                for w in str(phrase).split():
+                    w = w.strip("\"'()[],.:;").casefold()
+                    if w.isalpha() and len(w) >= 4:
+                        vocab.setdefault(w, phrase_keys(w)[0] if phrase_keys(w) else w)
+    return Rubric(question, tuple(concepts), pterms, pvalues, int(pos.get("ndims", 3)), vocab)
+
+
+@lru_cache(maxsize=None)
+def load_rubric(question: str) -> Rubric:
+    if question not in QUESTIONS:
+        raise ValueError(
+            f"unknown question {question!r}; known questions: {', '.join(QUESTIONS)}"
+        )
+    path = RUBRIC_DIR / f"{question}.yaml"
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    rubric = parse_rubric(data, path.name)
+    if rubric.question != question:
+        raise RubricError(f"{path.name}: says question {rubric.question!r}")
+    return rubric

@@ -9,7 +9,7 @@ from .fuzzy import correct_typos
 from .matching import Verdict, assign_positions, build_context, match_pattern, match_position
 from .negation import annotate
 from .normalize import clean, merge_compounds, tokenize
-from .rubric import QUESTIONS, Rubric, load_rubric
+from .rubric import QUESTIONS, Concept, Rubric, load_rubric
 
 
 @dataclass(frozen=True)
@@ -68,21 +68,34 @@ def _grade(question: str, answer: str) -> GradeResult:
     folded, tokens = tokenize(answer)
     tokens = merge_compounds(correct_typos(tokens, rubric.vocab))
     ctx = build_context(annotate(tokens))
-    assignment = None
-    results = []
-    for concept in rubric.concepts:
+    by_id = {c.id: c for c in rubric.concepts}
+    verdicts: dict[str, Verdict] = {}
+    assignment = []  # computed once, only for position concepts
+
+    def judge(concept: Concept) -> Verdict:
+        if concept.id in verdicts:
+            return verdicts[concept.id]
+        verdicts[concept.id] = Verdict()  # guards against requires-cycles
         if concept.position is not None:
-            if assignment is None:
-                assignment = assign_positions(rubric, ctx)
-            verdict = match_position(concept, assignment)
+            if not assignment:
+                assignment.append(assign_positions(rubric, ctx))
+            verdict = match_position(concept, assignment[0])
         else:
             verdict = Verdict()
             for pattern in concept.patterns:
+                if any(not _found(judge(by_id[r])) for r in pattern.requires):
+                    continue
                 v = match_pattern(pattern, concept, ctx)
                 verdict.denied |= v.denied
                 if v.asserted and v.confidence > verdict.confidence:
                     verdict.asserted, verdict.confidence, verdict.span = True, v.confidence, v.span
-        found = verdict.asserted and not verdict.denied
+        verdicts[concept.id] = verdict
+        return verdict
+
+    results = []
+    for concept in rubric.concepts:
+        verdict = judge(concept)
+        found = _found(verdict)
         evidence = ""
         if found and verdict.span:
             s, e = verdict.span
@@ -100,6 +113,10 @@ def _grade(question: str, answer: str) -> GradeResult:
         ))
     score = float(sum(r.points for r in results if r.found))
     return GradeResult(question, score, rubric.max_score, results)
+
+
+def _found(v: Verdict) -> bool:
+    return v.asserted and not v.denied
 
 
 def require_concept(question: str, answer: object, concept_id: str) -> None:

@@ -36,7 +36,7 @@ LINK_KEYS = frozenset({
 FUNCTION_KEYS = LINK_KEYS | SKIP_KEYS | frozenset({
     "and", "or", "not", "no", "for", "in", "on", "at", "with", "by", "it", "they",
     "this", "that", "there", "its", "their", "each", "everi", "all", "onli", "just",
-    "x", "by", "per", "whi", "so", "what", "which", "one", "both", "also", "we",
+    "x", "per", "whi", "so", "what", "which", "one", "both", "also", "we",
 })
 LIST_MIN_TOKENS = 6
 
@@ -95,7 +95,7 @@ def find(group: Group, ctx: Context) -> list[Occ]:
             if keys[seq[i]] != phrase[0]:
                 continue
             idx = seq[i:i + n]
-            if any(keys[j] != k for j, k in zip(idx, phrase)) or used.intersection(idx):
+            if any(keys[j] != k for j, k in zip(idx, phrase, strict=False)) or used.intersection(idx):
                 continue
             if len({ann.clause[j] for j in idx}) != 1 or ann.clause[idx[0]] < 0:
                 continue
@@ -146,17 +146,23 @@ def match_pattern(pattern: Pattern, concept: Concept, ctx: Context) -> Verdict:
             continue
         for combo in itertools.islice(itertools.product(*groups), 4000):
             spans = sorted((o.start, o.end) for o in combo)
-            if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
+            if any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
                 continue  # one phrase cannot serve two roles
             if pattern.ordered and [o.start for o in combo] != sorted(o.start for o in combo):
                 continue
             neg = any(o.neg for o in combo)
             span = (spans[0][0], spans[-1][1])
+            if pattern.deny:
+                if neg == pattern.negated and not blocked:
+                    v.denied = True
+                    v.denied_span = v.denied_span or span
+                continue
             if neg == pattern.negated:
                 conf = pattern.weight * (0.85 if any(o.fuzzy for o in combo) else 1.0)
                 if not v.asserted or conf > v.confidence:
                     v.asserted, v.confidence, v.span = True, conf, span
-            elif not blocked:
+            elif not blocked and not (pattern.negated and len(combo) == 1):
+                # A bare mention is no claim, so it cannot deny "no X".
                 v.denied = True
                 v.denied_span = v.denied_span or span
     return v
@@ -221,7 +227,7 @@ def _markers(ctx: Context, rubric: Rubric, term_starts: set[int]) -> dict[int, i
     nxt = {}
     prev = {}
     real = [i for i in ctx.seq]
-    for a, b in zip(real, real[1:]):
+    for a, b in zip(real, real[1:], strict=False):
         nxt[a], prev[b] = b, a
     zero_based = any(
         toks[i].kind == NUM and keys[i] == "0" and keys[prev.get(i, -1)] in ZERO_BASED_PREV
@@ -263,7 +269,7 @@ def assign_positions(rubric: Rubric, ctx: Context) -> Assignment:
         n = len(phrase)
         for i in range(len(seq) - n + 1):
             idx = seq[i:i + n]
-            if any(keys[j] != k for j, k in zip(idx, phrase)) or used.intersection(idx):
+            if any(keys[j] != k for j, k in zip(idx, phrase, strict=False)) or used.intersection(idx):
                 continue
             if any(ann.tokens[j].kind == PUNCT for j in idx):
                 continue
@@ -280,7 +286,7 @@ def assign_positions(rubric: Rubric, ctx: Context) -> Assignment:
         segment.append(seg)
     result = Assignment()
     last = 0
-    prev_tok = dict(zip(ctx.seq[1:], ctx.seq))
+    prev_tok = dict(zip(ctx.seq[1:], ctx.seq, strict=False))
     for s in sorted({segment[t[0]] for t in terms}):
         ts = [t for t in terms if segment[t[0]] == s and ann.clause[t[0]] not in ctx.list_like]
         ms = sorted(i for i in markers if segment[i] == s)
@@ -294,7 +300,7 @@ def assign_positions(rubric: Rubric, ctx: Context) -> Assignment:
                 last = min(last + 1, rubric.ndims)
                 pairs.append((t, last, True))
         elif len(ms) == len(ts):
-            pairs = [(t, markers[m], False) for t, m in zip(ts, ms)]
+            pairs = [(t, markers[m], False) for t, m in zip(ts, ms, strict=False)]
         else:
             cand = sorted(
                 (abs(m - t[0]) + (0.5 if m > t[0] else 0), ti, m)

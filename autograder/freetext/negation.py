@@ -18,8 +18,7 @@ SENTENCE_END = frozenset({".", "!", "?", ";", "\n"})
 CLAUSE_PUNCT = SENTENCE_END | frozenset({",", "(", ")", "[", "]"})
 CLAUSE_WORDS = frozenset({
     "but", "howev", "wherea", "while", "although", "though", "becaus", "sinc",
-    "so", "which", "instead", "unlik", "therefor", "henc", "thus", "wherea",
-    "as_opposed", "then", "whilst", "yet",
+    "so", "which", "instead", "unlik", "therefor", "henc", "thus", "as_opposed", "then", "whilst", "yet",
 })
 
 NEG_CUES = frozenset({
@@ -59,13 +58,28 @@ def annotate(tokens: list[Token]) -> Annotated:
     clause = [-1] * n
     sentence = [-1] * n
     c = s = 0
+    top = 0  # next fresh clause id
+    outer: list[int] = []  # clause to resume after a parenthesis
     for i, tok in enumerate(tokens):
         if tok.kind == PUNCT and tok.key in SENTENCE_END:
             s += 1
-            c += 1
+            top += 1
+            c = top
+            outer.clear()
+            continue
+        # A parenthetical is its own clause; the clause around it resumes
+        # after ")" so "the last row (output[:, -1]) is h" stays one claim.
+        if tok.kind == PUNCT and tok.key in ("(", "["):
+            outer.append(c)
+            top += 1
+            c = top
+            continue
+        if tok.kind == PUNCT and tok.key in (")", "]") and outer:
+            c = outer.pop()
             continue
         if _is_clause_break(tok):
-            c += 1
+            top += 1
+            c = top
             continue
         clause[i] = c
         sentence[i] = s

@@ -8,7 +8,7 @@ autograder zip.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -40,6 +40,8 @@ class Pattern:
     unless_scope: str = "clause"
     unless_blocks: str = "both"  # or "denial": only stop it counting as the opposite
     weight: float = 1.0  # confidence of this way of expressing the concept
+    requires: tuple[str, ...] = ()  # concept ids that must be found too
+    deny: bool = False  # only ever counts against the concept ("no duplication")
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,17 @@ def _group(name: str, phrases: object, where: str) -> Group:
         phrases = [phrases]
     if not isinstance(phrases, list) or not phrases:
         raise RubricError(f"{where}: term group {name!r} must be a non-empty list")
+    bad = [p for p in phrases if not isinstance(p, (str, int))]
+    if bad or any(isinstance(p, bool) for p in phrases):
+        raise RubricError(f"{where}: term group {name!r} has non-text phrasings {bad}; quote them")
     keys = {phrase_keys(str(p)) for p in phrases}
     keys.discard(())
     return Group(name, tuple(sorted(keys, key=len, reverse=True)))
 
 
 def _resolve(ref: object, terms: dict[str, Group], where: str) -> Group:
+    if isinstance(ref, bool):
+        raise RubricError(f"{where}: a group name was read as a boolean; rename it (not yes/no/on/off)")
     if isinstance(ref, list):
         return _group("inline", ref, where)
     if isinstance(ref, str) and ref in terms:
@@ -102,6 +109,8 @@ def _pattern(raw: object, terms: dict[str, Group], where: str) -> Pattern:
         unless_scope=uscope,
         unless_blocks=str(raw.get("unless_blocks", "both")),
         weight=float(raw.get("weight", 1.0)),
+        requires=tuple(str(r) for r in raw.get("requires", [])),
+        deny=bool(raw.get("deny", False)),
     )
 
 
@@ -132,8 +141,13 @@ def parse_rubric(data: dict, source: str) -> Rubric:
             id=str(cid), points=float(raw.get("points", 1)), hint=str(hint).strip(),
             patterns=patterns, claim=bool(raw.get("claim", False)), position=position,
         ))
-    if len({c.id for c in concepts}) != len(concepts):
+    ids = {c.id for c in concepts}
+    if len(ids) != len(concepts):
         raise RubricError(f"{source}: duplicate concept ids")
+    for c in concepts:
+        for p in c.patterns:
+            if set(p.requires) - ids or c.id in p.requires:
+                raise RubricError(f"{source}: {c.id} requires unknown concept {p.requires}")
     vocab: dict[str, str] = {}
     for groups in (terms, pterms):
         for name in groups:
@@ -146,7 +160,7 @@ def parse_rubric(data: dict, source: str) -> Rubric:
     return Rubric(question, tuple(concepts), pterms, pvalues, int(pos.get("ndims", 3)), vocab)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_rubric(question: str) -> Rubric:
     if question not in QUESTIONS:
         raise ValueError(

@@ -1,6 +1,7 @@
 """Typo tolerance: map a misspelt long word onto the rubric's vocabulary.
 
-Only words of 5+ letters are corrected, with a bounded edit distance and
+Only words of 5+ letters are corrected (4-letter ones only by a missing
+letter), with a bounded edit distance (transpositions count once) and
 the same first letter, so short words ("h", "c", "no") and ordinary
 English words that happen to be close to a rubric word stay untouched.
 """
@@ -29,13 +30,28 @@ summary summarize summarized memory memories
 """.split())
 
 
+# Words the engine itself relies on (position markers, links), always
+# part of the correction vocabulary whatever the rubric.
+ENGINE_WORDS = {
+    w: stem(w) for w in (
+        "dimension", "dimensions", "number", "first", "second", "third", "represents",
+        "returns", "returned", "different", "separate", "because", "identical", "equals",
+        "duplicate", "duplication", "output", "hidden", "state", "batch", "features",
+    )
+}
+
+
 def max_distance(word: str) -> int:
     return 1 if len(word) <= 7 else 2
 
 
 @lru_cache(maxsize=16384)
 def _correct(word: str, vocab: tuple[str, ...]) -> str | None:
-    candidates = [v for v in vocab if v[0] == word[0] and abs(len(v) - len(word)) <= 2]
+    if len(word) == 4:
+        # Four-letter words: only a dropped letter of a longer word ("bach").
+        candidates = [v for v in vocab if v[0] == word[0] and len(v) == 5]
+    else:
+        candidates = [v for v in vocab if v[0] == word[0] and abs(len(v) - len(word)) <= 2]
     if not candidates:
         return None
     hit = process.extractOne(
@@ -46,11 +62,12 @@ def _correct(word: str, vocab: tuple[str, ...]) -> str | None:
 
 def correct_typos(tokens: list[Token], vocab: dict[str, str]) -> list[Token]:
     """Return tokens whose misspelt words carry the key of the vocab word."""
+    vocab = {**ENGINE_WORDS, **vocab}
     known = set(vocab.values())
     words = tuple(sorted(vocab))
     for tok in tokens:
         w = tok.text
-        if (tok.kind != WORD or len(w) < 5 or not w.isalpha() or tok.key in known
+        if (tok.kind != WORD or len(w) < 4 or not w.isalpha() or tok.key in known
                 or w in PROTECTED or w in vocab):
             continue
         fixed = _correct(w, words)

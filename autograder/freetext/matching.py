@@ -190,6 +190,7 @@ ORDINAL_NEXT = frozenset({
 })
 INDEX_PREV = frozenset({"dimens", "dim", "axi", "axe", "index", "posit", "shape", "["})
 ZERO_BASED_PREV = frozenset({"axi", "axe", "index", "["})
+PRONOUNS = frozenset({"it", "that", "this", "which"})
 QUANTIFIERS = frozenset({"each", "everi", "all", "per", "across", "entir", "whole", "full"})
 POSITION_BREAK = frozenset({",", ";", "\n"}) | SENTENCE_END
 
@@ -290,14 +291,19 @@ def assign_positions(rubric: Rubric, ctx: Context) -> Assignment:
     for s in sorted({segment[t[0]] for t in terms}):
         ts = [t for t in terms if segment[t[0]] == s and ann.clause[t[0]] not in ctx.list_like]
         ms = sorted(i for i in markers if segment[i] == s)
+        pairs: list[tuple[tuple[int, int, str, bool], int, bool]] = []
+        # "the output at each time step", "one per unit" describe, they do not assign.
+        ts = [t for t in ts if t[0] not in prev_tok or keys[prev_tok[t[0]]] not in QUANTIFIERS]
         if not ts:
             continue
-        pairs: list[tuple[tuple[int, int, str, bool], int, bool]] = []
         if not ms:
-            # "the output at each time step" describes, it does not assign.
-            ts = [t for t in ts if t[0] not in prev_tok or keys[prev_tok[t[0]]] not in QUANTIFIERS]
+            first = min(i for i, g in enumerate(segment) if g == s and ann.tokens[i].kind != PUNCT)
+            # "The 1st is not the batch; it's the time steps": "it" refers
+            # back to the dimension just named, not to the next one.
+            step = 0 if keys[first] in PRONOUNS and last else 1
             for t in ts:
-                last = min(last + 1, rubric.ndims)
+                last = min(last + step, rubric.ndims)
+                step = 1
                 pairs.append((t, last, True))
         elif len(ms) == len(ts):
             pairs = [(t, markers[m], False) for t, m in zip(ts, ms, strict=False)]

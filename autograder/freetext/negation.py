@@ -48,6 +48,28 @@ class Annotated:
     sentence: list[int]
 
 
+# "A is B and C is D" holds two claims: "and" splits them when a verb
+# precedes it in the clause and another follows within a few tokens.
+VERBS = frozenset({
+    "is", "are", "was", "were", "equal", "equals", "repres", "mean", "has", "have",
+    "hold", "contain", "store", "return", "give", "refer", "correspond", "denot",
+})
+
+
+def _and_splits(tokens: list[Token], i: int, clause_start: int) -> bool:
+    if tokens[i].key != "and":
+        return False
+    before = any(t.key in VERBS for t in tokens[clause_start:i])
+    after = False
+    for t in tokens[i + 1:i + 6]:
+        if _is_clause_break(t) or t.key == "and":
+            break
+        if t.key in VERBS:
+            after = True
+            break
+    return before and after
+
+
 def _is_clause_break(tok: Token) -> bool:
     return (tok.kind == PUNCT and tok.key in CLAUSE_PUNCT) or tok.key in CLAUSE_WORDS
 
@@ -60,11 +82,13 @@ def annotate(tokens: list[Token]) -> Annotated:
     c = s = 0
     top = 0  # next fresh clause id
     outer: list[int] = []  # clause to resume after a parenthesis
+    start = 0  # first token of the current clause
     for i, tok in enumerate(tokens):
         if tok.kind == PUNCT and tok.key in SENTENCE_END:
             s += 1
             top += 1
             c = top
+            start = i + 1
             outer.clear()
             continue
         # A parenthetical is its own clause; the clause around it resumes
@@ -73,13 +97,15 @@ def annotate(tokens: list[Token]) -> Annotated:
             outer.append(c)
             top += 1
             c = top
+            start = i + 1
             continue
         if tok.kind == PUNCT and tok.key in (")", "]") and outer:
             c = outer.pop()
             continue
-        if _is_clause_break(tok):
+        if _is_clause_break(tok) or _and_splits(tokens, i, start):
             top += 1
             c = top
+            start = i + 1
             continue
         clause[i] = c
         sentence[i] = s

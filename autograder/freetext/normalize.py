@@ -79,7 +79,7 @@ _SUFFIX = {"'re": "are", "'ve": "have", "'ll": "will", "'d": "would", "'m": "am"
 
 _NUMBER_WORDS = {
     "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "single": "single",
+    "seven": "7", "eight": "8", "single": "1",
 }
 _ORDINALS = {
     "1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth",
@@ -121,7 +121,7 @@ def _emit_word(raw: str, start: int, end: int, out: list[Token]) -> None:
             out.append(Token(w, stem(w), start, end))
         return
     if raw in _NUMBER_WORDS:
-        out.append(Token(raw, _NUMBER_WORDS[raw], start, end, NUM if raw != "single" else WORD))
+        out.append(Token(raw, _NUMBER_WORDS[raw], start, end, NUM))
         return
     out.append(Token(raw, stem(raw), start, end))
 

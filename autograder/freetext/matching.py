@@ -141,7 +141,8 @@ def match_pattern(pattern: Pattern, concept: Concept, ctx: Context) -> Verdict:
             continue
         if concept.claim and not _has_link(ctx, pattern.scope, u):
             continue
-        blocked = bool(pattern.unless) and _blocked(pattern, ctx, groups[0][0].start)
+        by_span = pattern.unless_scope == "span"
+        blocked = bool(pattern.unless) and not by_span and _blocked(pattern, ctx, groups[0][0].start)
         if blocked and pattern.unless_blocks == "both":
             continue
         for combo in itertools.islice(itertools.product(*groups), 4000):
@@ -152,6 +153,10 @@ def match_pattern(pattern: Pattern, concept: Concept, ctx: Context) -> Verdict:
                 continue
             neg = any(o.neg for o in combo)
             span = (spans[0][0], spans[-1][1])
+            if by_span and pattern.unless:
+                blocked = _blocked_in_span(pattern, ctx, span)
+                if blocked and pattern.unless_blocks == "both":
+                    continue
             if pattern.deny:
                 if neg == pattern.negated and not blocked:
                     v.denied = True
@@ -166,6 +171,14 @@ def match_pattern(pattern: Pattern, concept: Concept, ctx: Context) -> Verdict:
                 v.denied = True
                 v.denied_span = v.denied_span or span
     return v
+
+
+def _blocked_in_span(pattern: Pattern, ctx: Context, span: tuple[int, int]) -> bool:
+    """An unless-term between the matched terms ("output is the same as ...")."""
+    return any(
+        not o.neg and span[0] <= o.start and o.end <= span[1]
+        for g in pattern.unless for o in find(g, ctx)
+    )
 
 
 def _blocked(pattern: Pattern, ctx: Context, tok: int) -> bool:

@@ -18,6 +18,7 @@ from .normalize import phrase_keys
 RUBRIC_DIR = Path(__file__).resolve().parent.parent / "rubrics"
 QUESTIONS = ("q1", "q2", "q4", "q5", "q7", "q8", "q10", "q12")
 SCOPES = ("clause", "sentence", "answer")
+UNLESS_SCOPES = SCOPES + ("span",)  # span: only between the matched terms
 
 
 class RubricError(ValueError):
@@ -98,8 +99,10 @@ def _pattern(raw: object, terms: dict[str, Group], where: str) -> Pattern:
         raise RubricError(f"{where}: a pattern needs an 'all' list")
     scope = raw.get("scope", "clause")
     uscope = raw.get("unless_scope", "clause")
-    if scope not in SCOPES or uscope not in SCOPES:
-        raise RubricError(f"{where}: scope must be one of {SCOPES}")
+    if scope not in SCOPES or uscope not in UNLESS_SCOPES:
+        raise RubricError(f"{where}: scope must be one of {SCOPES} (unless_scope may also be 'span')")
+    if raw.get("unless_blocks", "both") not in ("both", "denial"):
+        raise RubricError(f"{where}: unless_blocks must be 'both' or 'denial'")
     return Pattern(
         groups=tuple(_resolve(g, terms, where) for g in raw["all"]),
         negated=bool(raw.get("negated", False)),

@@ -31,6 +31,7 @@ LINK_KEYS = frozenset({
     "treat", "taken", "exist", "do", "doe", "did", "can", "will", "keep", "get", "appear",
     "merg", "combin", "lack", "than", "from", "of", "refer", "denot", "indic",
     "describ", "carri", "maintain", "track", "remov", "drop", "omit", "lose", ":",
+    "yes",  # answers "is there any duplication?" with a claim
 })
 # Anything that shows a clause is prose rather than a bare keyword list.
 FUNCTION_KEYS = LINK_KEYS | SKIP_KEYS | frozenset({

@@ -70,6 +70,24 @@ def _and_splits(tokens: list[Token], i: int, clause_start: int) -> bool:
     return before and after
 
 
+def _code_apposition(tokens: list[Token], i: int) -> bool:
+    """Is the comma at i one of a pair enclosing only a code span?"""
+    n = len(tokens)
+    if i + 1 < n and tokens[i + 1].code:
+        j = i + 1
+        while j < n and tokens[j].code:
+            j += 1
+        if j < n and tokens[j].key == ",":
+            return True
+    if i > 0 and tokens[i - 1].code:
+        k = i - 1
+        while k >= 0 and tokens[k].code:
+            k -= 1
+        if k >= 0 and tokens[k].key == ",":
+            return True
+    return False
+
+
 def _is_clause_break(tok: Token) -> bool:
     return (tok.kind == PUNCT and tok.key in CLAUSE_PUNCT) or tok.key in CLAUSE_WORDS
 
@@ -101,6 +119,10 @@ def annotate(tokens: list[Token]) -> Annotated:
             continue
         if tok.kind == PUNCT and tok.key in (")", "]") and outer:
             c = outer.pop()
+            continue
+        # Commas around a pasted code span are an apposition, not a break:
+        # "the last step of output, output[:, -1, :], is identical to h".
+        if tok.key == "," and _code_apposition(tokens, i):
             continue
         if _is_clause_break(tok) or _and_splits(tokens, i, start):
             top += 1

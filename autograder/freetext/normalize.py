@@ -29,6 +29,7 @@ class Token:
     end: int
     kind: str = WORD
     fuzzy: bool = False  # key came from typo correction
+    code: bool = False  # stands for a code spelling such as output[:, -1, :]
 
 
 @lru_cache(maxsize=8192)
@@ -93,7 +94,8 @@ _COMPOUNDS = {
 }
 
 _TOKEN_RE = re.compile(
-    r"(?P<num>\d+(?:\.\d+)?(?:st|nd|rd|th)?)"
+    r"(?P<dim>\d+-?d\b)"  # "3d array": a kind of array, not the size 3
+    r"|(?P<num>\d+(?:\.\d+)?(?:st|nd|rd|th)?)"
     r"|(?P<word>[^\W\d_]+(?:'[^\W\d_]+)?)"
     r"|(?P<punct>[.,;:!?()\[\]/\n])",
 )
@@ -148,7 +150,9 @@ def tokenize(answer: str) -> tuple[str, list[Token]]:
         for m in _TOKEN_RE.finditer(text, pos, s):
             kind = m.lastgroup
             raw = m.group()
-            if kind == "num":
+            if kind == "dim":
+                tokens.append(Token(raw, raw.replace("-", ""), m.start(), m.end()))
+            elif kind == "num":
                 if raw in _ORDINALS:
                     tokens.append(Token(_ORDINALS[raw], _ORDINALS[raw], m.start(), m.end()))
                 else:
@@ -158,7 +162,7 @@ def tokenize(answer: str) -> tuple[str, list[Token]]:
             else:
                 tokens.append(Token(raw, raw, m.start(), m.end(), PUNCT))
         for w in ws:
-            tokens.append(Token(w, stem(w) if w.isalpha() else w, s, e))
+            tokens.append(Token(w, stem(w) if w.isalpha() else w, s, e, code=True))
         pos = e
     return text, merge_compounds(tokens)
 
@@ -179,7 +183,8 @@ def merge_compounds(tokens: list[Token]) -> list[Token]:
 def phrase_keys(phrase: str) -> tuple[str, ...]:
     """Keys of a rubric phrasing, normalised exactly like student text."""
     _, toks = tokenize(phrase)
-    return tuple(t.key for t in toks if t.kind != PUNCT and t.key not in SKIP_KEYS)
+    # ":" is kept: "output: the last hidden state" uses it as a copula.
+    return tuple(t.key for t in toks if (t.kind != PUNCT or t.key == ":") and t.key not in SKIP_KEYS)
 
 
 # Articles never carry meaning for matching; dropping them lets

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from .negation import CLAUSE_WORDS, SENTENCE_END, Annotated
+from .negation import CLAUSE_WORDS, NEG_CUES, SCOPE_MAX, SENTENCE_END, Annotated
 from .normalize import NUM, PUNCT, SKIP_KEYS
 from .rubric import Concept, Group, Pattern, Rubric
 
@@ -154,6 +154,8 @@ def match_pattern(pattern: Pattern, concept: Concept, ctx: Context) -> Verdict:
                 continue
             neg = any(o.neg for o in combo)
             span = (spans[0][0], spans[-1][1])
+            if neg:
+                span = (_cue_before(ctx, span[0]), span[1])
             if by_span and pattern.unless:
                 blocked = _blocked_in_span(pattern, ctx, span)
                 if blocked and pattern.unless_blocks == "both":
@@ -172,6 +174,16 @@ def match_pattern(pattern: Pattern, concept: Concept, ctx: Context) -> Verdict:
                 v.denied = True
                 v.denied_span = v.denied_span or span
     return v
+
+
+def _cue_before(ctx: Context, start: int) -> int:
+    """Start evidence at the negation cue, so it reads "don't have c"."""
+    for j in range(start, max(-1, start - SCOPE_MAX - 1), -1):
+        if ctx.keys[j] in NEG_CUES:
+            return j
+        if ctx.ann.clause[j] < 0:
+            break
+    return start
 
 
 def _blocked_in_span(pattern: Pattern, ctx: Context, span: tuple[int, int]) -> bool:
@@ -253,9 +265,11 @@ def _markers(ctx: Context, rubric: Rubric, term_starts: set[int]) -> dict[int, i
         k = keys[i]
         after = nxt.get(i)
         if k in ORDINAL_KEYS or k in LAST_KEYS:
-            if after is not None and after in term_starts:
+            raw = i + 1 if i + 1 < len(toks) else None
+            if raw is not None and raw in term_starts:
                 continue  # "first time step" is a step, not a dimension
-            if after is None or toks[after].kind == PUNCT or keys[after] in ORDINAL_NEXT:
+            if (after is None or toks[after].kind == PUNCT or keys[after] in ORDINAL_NEXT
+                    or keys[raw] in SKIP_KEYS):  # "the first, the batch"
                 out[i] = ORDINAL_KEYS.get(k, rubric.ndims)
         elif toks[i].kind == NUM and i not in skip and k.isdigit():
             before = prev.get(i)

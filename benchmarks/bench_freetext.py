@@ -1,0 +1,90 @@
+"""Measure the free-text engine: time per answer and import time.
+
+    .venv/bin/python benchmarks/bench_freetext.py
+
+Targets (from the issue): scoring one answer < 5 ms; importing the engine
+< 0.3 s in a fresh interpreter.  Prints measured figures; not a timed test.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CALIBRATION = ROOT / "tests" / "calibration" / "freetext.jsonl"
+
+COLD_SNIPPET = (
+    "import time; import autograder.freetext as f; t = time.perf_counter(); "
+    "f.grade_answer('q7', 'the hidden state at every time step: batch, time steps, units'); "
+    "print(time.perf_counter() - t)"
+)
+IMPORT_SNIPPET = (
+    "import time; t = time.perf_counter(); import autograder.freetext; "
+    "print(time.perf_counter() - t)"
+)
+
+
+def fresh_process_times(snippet: str, runs: int = 7) -> list[float]:
+    out = []
+    for _ in range(runs):
+        res = subprocess.run([sys.executable, "-c", snippet], cwd=ROOT, capture_output=True,
+                             text=True, check=True)
+        out.append(float(res.stdout.strip()))
+    return out
+
+
+def main() -> None:
+    from autograder.freetext import QUESTIONS, grade_answer
+    from autograder.freetext.fuzzy import _correct
+    from autograder.freetext.grading import _grade
+    from autograder.freetext.rubric import load_rubric
+
+    rows = [json.loads(x) for x in CALIBRATION.read_text(encoding="utf-8").splitlines() if x.strip()]
+    t = time.perf_counter()
+    for q in QUESTIONS:
+        load_rubric(q)
+    rubric_ms = (time.perf_counter() - t) * 1000
+
+    # Uncached: clear the per-answer cache before every call so each
+    # measurement is a full normalise + match pass.
+    per = []
+    for _ in range(5):
+        for r in rows:
+            _grade.cache_clear()
+            _correct.cache_clear()
+            t = time.perf_counter()
+            grade_answer(r["question"], r["answer"])
+            per.append((time.perf_counter() - t) * 1000)
+    per.sort()
+    long_answer = " ".join(r["answer"] for r in rows if r["question"] == "q4")
+    _grade.cache_clear()
+    t = time.perf_counter()
+    grade_answer("q4", long_answer)
+    long_ms = (time.perf_counter() - t) * 1000
+
+    t = time.perf_counter()
+    for _ in range(1000):
+        grade_answer("q1", rows[0]["answer"])
+    cached_us = (time.perf_counter() - t) * 1000
+
+    imports = fresh_process_times(IMPORT_SNIPPET)
+    cold = fresh_process_times(COLD_SNIPPET)
+    print(f"answers scored        {len(per)} ({len(rows)} calibration answers x 5, cache cleared each time)")
+    print(f"ms per answer         median {statistics.median(per):.3f}  p95 {per[int(len(per) * 0.95)]:.3f}  "
+          f"max {per[-1]:.3f}   (target < 5 ms)")
+    print(f"long answer           {len(long_answer)} chars: {long_ms:.2f} ms")
+    print(f"cached repeat         {cached_us:.2f} us per call (require_concept path)")
+    print(f"loading 8 rubrics     {rubric_ms:.1f} ms (once per process, lazily)")
+    print(f"first answer, fresh   median {statistics.median(cold) * 1000:.2f} ms (includes loading its rubric)")
+    print(f"import (fresh proc)   median {statistics.median(imports) * 1000:.1f} ms  "
+          f"max {max(imports) * 1000:.1f} ms   (target < 300 ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Free-text engine against the hand-labelled calibration set, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from test_freetext import SEED  # sibling test module (pytest puts tests/ on sys.path)
+
+from autograder.freetext import QUESTIONS
+from autograder.freetext.calibration import cohen_kappa, label_for, load
+
+ROOT = Path(__file__).resolve().parents[1]
+CALIBRATION = ROOT / "tests" / "calibration" / "freetext.jsonl"
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict]:
+    return [json.loads(line) for line in CALIBRATION.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def report():
+    return load(CALIBRATION)
+
+
+def test_calibration_set_shape(rows):
+    assert len(rows) >= 100
+    per_q = Counter(r["question"] for r in rows)
+    assert set(per_q) == set(QUESTIONS)
+    assert min(per_q.values()) >= 10
+    assert {r["expect"] for r in rows} == {"full", "partial", "none"}
+    answers = {(r["question"], r["answer"]) for r in rows}
+    for q, a in SEED.items():
+        assert (q, a) in answers, f"seed answer for {q} missing from the calibration set"
+    assert any(r.get("split", "").startswith("heldout") for r in rows)
+
+
+def test_agreement_at_least_95_percent(report):
+    assert report.accuracy() >= 0.95, "\n".join(str(d) for d in report.disagreements)
+
+
+def test_none_answers_never_get_more_than_a_third(report):
+    assert report.over_third == [], report.over_third
+
+
+def test_kappa_and_labels():
+    assert label_for(3, 3) == "full" and label_for(0, 3) == "none" and label_for(1, 3) == "partial"
+    assert cohen_kappa([("full", "full"), ("none", "none")]) == 1.0
+    assert cohen_kappa([("full", "none"), ("none", "full")]) < 0
+
+
+def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "autograder.freetext", *args], input=stdin, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cli_score():
+    lines = [{"question": "q2", "answer": "h is the hidden state, c is the cell state", "id": 7},
+             {"question": "q8", "answer": None}]
+    out = run_cli("score", stdin="\n".join(json.dumps(x) for x in lines) + "\n\n")
+    assert out.returncode == 0, out.stderr
+    got = [json.loads(line) for line in out.stdout.splitlines()]
+    assert got[0] == {**lines[0], "score": 2.0, "max_score": 3.0,
+                      "found": ["h_hidden_state", "c_cell_state"], "missing": ["output_last_step"]}
+    assert got[1]["score"] == 0.0 and got[1]["missing"] == ["no_cell_state"]
+
+
+@pytest.mark.parametrize("bad,needle", [
+    ("{not json", "line 2: not valid JSON"),
+    ('{"question": "q3", "answer": "x"}', "line 2: unknown question 'q3'; use one of q1"),
+    ('["q1", "x"]', "line 2: expected a JSON object"),
+])
+def test_cli_bad_input(bad, needle):
+    good = json.dumps({"question": "q1", "answer": "batch"})
+    out = run_cli("score", stdin=f"{good}\n{bad}\n")
+    assert out.returncode != 0
+    assert needle in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_cli_calibrate(tmp_path):
+    out = run_cli("calibrate", str(CALIBRATION))
+    assert out.returncode == 0, out.stderr
+    assert "overall" in out.stdout and "kappa" in out.stdout
+    for q in QUESTIONS:
+        assert f"\n{q} " in out.stdout
+    f = tmp_path / "c.jsonl"
+    f.write_text(json.dumps({"question": "q8", "answer": "GRU has a cell state", "expect": "full"}) + "\n")
+    out = run_cli("calibrate", str(f))
+    assert "disagreements: 1" in out.stdout and "found=[]" in out.stdout and "GRU has a cell state" in out.stdout
+    f.write_text(json.dumps({"question": "q8", "answer": "x", "expect": "maybe"}) + "\n")
+    out = run_cli("calibrate", str(f))
+    assert out.returncode != 0 and "line 1: 'expect' must be one of" in out.stderr
+    out = run_cli("calibrate", str(tmp_path / "missing.jsonl"))
+    assert out.returncode != 0 and "cannot read" in out.stderr and "Traceback" not in out.stderr

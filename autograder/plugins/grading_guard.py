@@ -2,10 +2,13 @@
 
 Enabled in ``otter_config.json``::
 
-    "plugins": [{"files.autograder.plugins.grading_guard.GradingGuard": {"cell_timeout": 60}}]
+    "plugins": [{"autograder.plugins.grading_guard.GradingGuard": {"cell_timeout": 60, "total_timeout": 360}}]
 
-(``files.autograder...`` because Otter's grading process imports plugins with
-``/autograder/source`` on ``sys.path`` and the zip keeps ``autograder/`` under ``files/``.)
+Otter imports plugins in its grading process, whose ``sys.path`` starts with the directory of
+``run_otter.py`` (``/autograder/source`` on Gradescope, the repo root for ``otter assign`` and
+``otter run``). So the zip must carry ``autograder/`` at its root as well as under ``files/``
+(where Otter Assign puts ``autograder_files``, out of ``sys.path``); otherwise Gradescope fails
+with ``No module named 'autograder'`` (``tests/test_gradescope.py`` catches that).
 
 * **Cell timeout.** ``before_execution`` puts a first cell into the notebook that arms a
   ``SIGALRM`` timer around every cell the kernel runs (IPython ``pre_run_cell`` /

@@ -286,3 +286,17 @@ def test_partial_credit_and_messages():
 def test_evidence_quotes_the_student():
     g = grade_answer("q8", "Well, GRUs DON'T have a separate Cell State.")
     assert g.concept("no_cell_state").evidence == "don't have a separate cell state"
+
+
+def test_phrase_fast_path_matches_tokenizer():
+    from autograder.freetext.normalize import PUNCT, SKIP_KEYS, tokenize
+
+    for phrase in ["time steps", "the hidden states", "one and the same", "long term memory", "h and c"]:
+        _, toks = tokenize(phrase)
+        assert phrase_keys(phrase) == tuple(t.key for t in toks if t.kind != PUNCT and t.key not in SKIP_KEYS)
+
+
+def test_q5_only_output_needs_the_states_gone():
+    assert found("q5", "output without states") == {"only_output", "no_states"}
+    assert found("q5", "It returns output, h and c.") == set()
+    assert found("q5", "It doesn't return the states anymore.") == {"no_states"}

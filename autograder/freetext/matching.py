@@ -169,7 +169,7 @@ def match_pattern(pattern: Pattern, concept: Concept, ctx: Context) -> Verdict:
                 conf = pattern.weight * (0.85 if any(o.fuzzy for o in combo) else 1.0)
                 if not v.asserted or conf > v.confidence:
                     v.asserted, v.confidence, v.span = True, conf, span
-            elif not blocked and not (pattern.negated and len(combo) == 1):
+            elif pattern.denies and not blocked and not (pattern.negated and len(combo) == 1):
                 # A bare mention is no claim, so it cannot deny "no X".
                 v.denied = True
                 v.denied_span = v.denied_span or span

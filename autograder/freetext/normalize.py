@@ -179,10 +179,22 @@ def merge_compounds(tokens: list[Token]) -> list[Token]:
     return out
 
 
+_PLAIN = re.compile(r"[a-z ]+")
+
+
 @lru_cache(maxsize=4096)
 def phrase_keys(phrase: str) -> tuple[str, ...]:
     """Keys of a rubric phrasing, normalised exactly like student text."""
-    _, toks = tokenize(phrase)
+    if _PLAIN.fullmatch(phrase):
+        # Fast path for plain words (most phrasings): same result as the full
+        # tokenizer, without running the code-spelling rules.
+        toks = []
+        for w in phrase.split():
+            key = _NUMBER_WORDS.get(w) or stem(w)
+            toks.append(Token(w, key, 0, 0, NUM if w in _NUMBER_WORDS else WORD))
+        toks = merge_compounds(toks)
+    else:
+        _, toks = tokenize(phrase)
     # ":" is kept: "output: the last hidden state" uses it as a copula.
     return tuple(t.key for t in toks if (t.kind != PUNCT or t.key == ":") and t.key not in SKIP_KEYS)
 

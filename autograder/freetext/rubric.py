@@ -45,6 +45,7 @@ class Pattern:
     weight: float = 1.0  # confidence of this way of expressing the concept
     requires: tuple[str, ...] = ()  # concept ids that must be found too
     deny: bool = False  # only ever counts against the concept ("no duplication")
+    denies: bool = True  # an opposite-polarity match counts against the concept
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ def _pattern(raw: object, terms: dict[str, Group], where: str) -> Pattern:
         weight=float(raw.get("weight", 1.0)),
         requires=tuple(str(r) for r in raw.get("requires", [])),
         deny=bool(raw.get("deny", False)),
+        denies=bool(raw.get("denies", True)),
     )
 
 
@@ -153,15 +155,16 @@ def parse_rubric(data: dict, source: str) -> Rubric:
         for p in c.patterns:
             if set(p.requires) - ids or c.id in p.requires:
                 raise RubricError(f"{source}: {c.id} requires unknown concept {p.requires}")
+    # Typo correction maps misspelt words onto this vocabulary: every word of
+    # four or more letters used in any phrasing of this rubric.
+    raw_phrases = [*(data.get("terms") or {}).values(), *(pos.get("terms") or {}).values()]
     vocab: dict[str, str] = {}
-    for groups in (terms, pterms):
-        for name in groups:
-            phrases = data.get("terms", {}).get(name) if groups is terms else pos["terms"][name]
-            for phrase in phrases if isinstance(phrases, list) else [phrases]:
-                for w in str(phrase).split():
-                    w = w.strip("\"'()[],.:;").casefold()
-                    if w.isalpha() and len(w) >= 4:
-                        vocab.setdefault(w, phrase_keys(w)[0] if phrase_keys(w) else w)
+    for phrases in raw_phrases:
+        for phrase in phrases if isinstance(phrases, list) else [phrases]:
+            for w in str(phrase).casefold().split():
+                keys = phrase_keys(w) if w.isalpha() and len(w) >= 4 else ()
+                if keys:
+                    vocab.setdefault(w, keys[0])
     return Rubric(question, tuple(concepts), pterms, pvalues, int(pos.get("ndims", 3)), vocab)
 
 

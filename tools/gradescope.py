@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -208,6 +209,79 @@ def read_results(path: Path, config: dict[str, Any]) -> tuple[dict[str, Any] | N
     except ValueError as e:
         return None, [f"results.json is not valid JSON: {e}"]
     return results, results_format.validate(results, config)
+
+
+# Python versions TensorFlow 2.21 publishes wheels for
+TENSORFLOW_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+
+
+def _pins(lines: list[str]) -> dict[tuple[str, str], str]:
+    """``(normalized name, marker) -> version`` for every ``name[extras]==version; marker`` line."""
+    pins = {}
+    for line in lines:
+        line = line.split(" #")[0].strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        spec, _, marker = line.partition(";")
+        m = re.fullmatch(r"([A-Za-z0-9_.\-]+)(\[[^\]]*\])?\s*==\s*([^\s]+)", spec.strip())
+        if m:
+            name = re.sub(r"[-_.]+", "-", m.group(1)).lower()
+            pins[(name, " ".join(marker.split()))] = m.group(3)
+    return pins
+
+
+def check_environment(zip_path: Path, requirements: Path | None = None) -> list[str]:
+    """Check statically what the zip's setup.sh / environment.yml / requirements.txt install.
+
+    Every pin of the repo's ``requirements.txt`` must be installed at that version (and
+    nothing pinned differently), and environment.yml's ``python=`` must be a version
+    TensorFlow 2.21 has wheels for. Returns the problems (empty when all is well).
+    """
+    import yaml
+
+    requirements = requirements or ROOT / "requirements.txt"
+    wanted = _pins(requirements.read_text().splitlines())
+    problems: list[str] = []
+    with zipfile.ZipFile(zip_path) as zf:
+        names = set(zf.namelist())
+        for needed in ("setup.sh", "environment.yml", "run_autograder", "run_otter.py", "otter_config.json"):
+            if needed not in names:
+                problems.append(f"the zip has no {needed}")
+        env = yaml.safe_load(zf.read("environment.yml")) if "environment.yml" in names else {}
+        setup = zf.read("setup.sh").decode() if "setup.sh" in names else ""
+        zip_requirements = zf.read("requirements.txt").decode() if "requirements.txt" in names else None
+
+    deps = env.get("dependencies", []) if isinstance(env, dict) else []
+    pythons = [d.split("=", 1)[1].lstrip("=") for d in deps if isinstance(d, str) and re.match(r"python\s*=", d)]
+    if len(pythons) != 1:
+        problems.append(f"environment.yml should pin python once, found {pythons}")
+    elif not any(pythons[0] == v or pythons[0].startswith(v + ".") for v in TENSORFLOW_PYTHONS):
+        problems.append(f"environment.yml python={pythons[0]}: TensorFlow 2.21 has wheels for {TENSORFLOW_PYTHONS}")
+    pip = [p for d in deps if isinstance(d, dict) for p in d.get("pip", [])]
+
+    sources = {"environment.yml": _pins(pip)}
+    if zip_requirements is not None:
+        sources["requirements.txt"] = _pins(zip_requirements.splitlines())
+    # pip/conda installs spelled out in setup.sh
+    setup_pins = _pins([w for line in setup.splitlines() if "install" in line for w in line.split() if "==" in w])
+    sources["setup.sh"] = setup_pins
+    for where, pins in sources.items():
+        for (name, marker), version in pins.items():
+            matching = {m: v for (n, m), v in wanted.items() if n == name}
+            if matching and version not in matching.values():
+                problems.append(f"{where} installs {name}=={version}; requirements.txt pins {matching}")
+            elif matching and marker in matching and matching[marker] != version:
+                problems.append(f"{where} installs {name}=={version} ({marker}); requirements.txt pins {matching}")
+    env_pins = sources["environment.yml"]
+    for (name, marker), version in wanted.items():
+        if (name, marker) not in env_pins:
+            problems.append(f"environment.yml does not install {name}=={version}" + (f"; {marker}" if marker else ""))
+        elif env_pins[(name, marker)] != version:
+            problems.append(f"environment.yml installs {name}=={env_pins[(name, marker)]}, requirements.txt {version}")
+    for line in setup.splitlines():
+        if re.search(r"\bpip3?\s+install\b", line) and "-r" not in line.split():
+            problems.append(f"setup.sh installs packages outside environment.yml: {line.strip()}")
+    return problems
 
 
 def format_report(run_: GradescopeRun) -> str:

@@ -146,11 +146,15 @@ def match_pattern(pattern: Pattern, concept: Concept, ctx: Context) -> Verdict:
         blocked = bool(pattern.unless) and not by_span and _blocked(pattern, ctx, groups[0][0].start)
         if blocked and pattern.unless_blocks == "both":
             continue
+        asserted_here = False
+        denied_here: tuple[int, int] | None = None
         for combo in itertools.islice(itertools.product(*groups), 4000):
             spans = sorted((o.start, o.end) for o in combo)
             if any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
                 continue  # one phrase cannot serve two roles
             if pattern.ordered and [o.start for o in combo] != sorted(o.start for o in combo):
+                continue
+            if pattern.whole and not _covers_answer(ctx, combo):
                 continue
             neg = any(o.neg for o in combo)
             span = (spans[0][0], spans[-1][1])
@@ -166,14 +170,27 @@ def match_pattern(pattern: Pattern, concept: Concept, ctx: Context) -> Verdict:
                     v.denied_span = v.denied_span or span
                 continue
             if neg == pattern.negated:
+                asserted_here = True
                 conf = pattern.weight * (0.85 if any(o.fuzzy for o in combo) else 1.0)
                 if not v.asserted or conf > v.confidence:
                     v.asserted, v.confidence, v.span = True, conf, span
             elif pattern.denies and not blocked and not (pattern.negated and len(combo) == 1):
                 # A bare mention is no claim, so it cannot deny "no X".
-                v.denied = True
-                v.denied_span = v.denied_span or span
+                denied_here = denied_here or span
+        # Within one clause, a reading that asserts the concept wins over
+        # recombining its words with a negation from a neighbouring claim
+        # ("doesn't have c - it only uses h"); contradictions are caught
+        # across clauses.
+        if denied_here and not asserted_here:
+            v.denied = True
+            v.denied_span = v.denied_span or denied_here
     return v
+
+
+def _covers_answer(ctx: Context, combo: tuple[Occ, ...]) -> bool:
+    """A terse answer that is nothing but the matched terms."""
+    covered = {i for o in combo for i in range(o.start, o.end)}
+    return all(i in covered or ctx.ann.tokens[i].kind == PUNCT for i in ctx.seq)
 
 
 def _cue_before(ctx: Context, start: int) -> int:
@@ -212,7 +229,7 @@ LAST_KEYS = frozenset({"last", "final"})
 ORDINAL_NEXT = frozenset({
     "dimens", "dim", "axi", "axe", "one", "index", "entri", "element", "number", "valu",
     "compon", "part", "posit", "item", "is", "are", "repres", "mean", "equal", "equals",
-    "field", "coordin", "slot", "shape", "refer", "denot", "indic", "describ", "term",
+    "field", "coordin", "slot", "shape", "refer", "denot", "indic", "describ", "term", "how", "what",
 })
 INDEX_PREV = frozenset({"dimens", "dim", "axi", "axe", "index", "posit", "shape", "["})
 ZERO_BASED_PREV = frozenset({"axi", "axe", "index", "["})

@@ -99,7 +99,6 @@ def annotate(tokens: list[Token]) -> Annotated:
     sentence = [-1] * n
     c = s = 0
     top = 0  # next fresh clause id
-    outer: list[int] = []  # clause to resume after a parenthesis
     start = 0  # first token of the current clause
     for i, tok in enumerate(tokens):
         if tok.kind == PUNCT and tok.key in SENTENCE_END:
@@ -107,18 +106,11 @@ def annotate(tokens: list[Token]) -> Annotated:
             top += 1
             c = top
             start = i + 1
-            outer.clear()
             continue
-        # A parenthetical is its own clause; the clause around it resumes
-        # after ")" so "the last row (output[:, -1]) is h" stays one claim.
-        if tok.kind == PUNCT and tok.key in ("(", "["):
-            outer.append(c)
-            top += 1
-            c = top
-            start = i + 1
-            continue
-        if tok.kind == PUNCT and tok.key in (")", "]") and outer:
-            c = outer.pop()
+        # A parenthetical belongs to the claim around it: "the last row
+        # (output[:, -1]) is h", "output (equal to h)".  It still ends a
+        # negation scope, see below.
+        if tok.kind == PUNCT and tok.key in ("(", "[", ")", "]"):
             continue
         # Commas around a pasted code span are an apposition, not a break:
         # "the last step of output, output[:, -1, :], is identical to h".

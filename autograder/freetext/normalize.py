@@ -97,6 +97,7 @@ _TOKEN_RE = re.compile(
     r"(?P<dim>\d+-?d\b)"  # "3d array": a kind of array, not the size 3
     r"|(?P<num>\d+(?:\.\d+)?(?:st|nd|rd|th)?)"
     r"|(?P<word>[^\W\d_]+(?:'[^\W\d_]+)?)"
+    r"|(?P<dash>(?<!\S)(?:-+>?|=>)(?!\S))"  # "h - hidden state", "(1, 8, 2) -> batch": a colon
     r"|(?P<punct>[.,;:!?()\[\]/\n])",
 )
 
@@ -150,7 +151,9 @@ def tokenize(answer: str) -> tuple[str, list[Token]]:
         for m in _TOKEN_RE.finditer(text, pos, s):
             kind = m.lastgroup
             raw = m.group()
-            if kind == "dim":
+            if kind == "dash":
+                tokens.append(Token(":", ":", m.start(), m.end(), PUNCT))
+            elif kind == "dim":
                 tokens.append(Token(raw, raw.replace("-", ""), m.start(), m.end()))
             elif kind == "num":
                 if raw in _ORDINALS:

@@ -46,6 +46,7 @@ class Pattern:
     requires: tuple[str, ...] = ()  # concept ids that must be found too
     deny: bool = False  # only ever counts against the concept ("no duplication")
     denies: bool = True  # an opposite-polarity match counts against the concept
+    whole: bool = False  # the match must be the entire answer ("the output")
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ def _pattern(raw: object, terms: dict[str, Group], where: str) -> Pattern:
         requires=tuple(str(r) for r in raw.get("requires", [])),
         deny=bool(raw.get("deny", False)),
         denies=bool(raw.get("denies", True)),
+        whole=bool(raw.get("whole", False)),
     )
 
 

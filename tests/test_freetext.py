@@ -300,3 +300,33 @@ def test_q5_only_output_needs_the_states_gone():
     assert found("q5", "output without states") == {"only_output", "no_states"}
     assert found("q5", "It returns output, h and c.") == set()
     assert found("q5", "It doesn't return the states anymore.") == {"no_states"}
+
+
+@pytest.mark.parametrize("question,answer", [
+    ("q1", "The 1st dimension is time, the 2nd is features and the 3rd is batch"),
+    ("q1", "the dimensions are x, y and z coordinates"),
+    ("q2", "output is the cell state, h is the output and c is the hidden state"),
+    ("q2", "output is all hidden states, h is the input, c is the bias"),
+    ("q4", "c and h are the same, output is different"),
+    ("q4", "output and c are identical"),
+    ("q4", "There is no duplication because the output is not the hidden state"),
+    ("q5", "It returns output, h and c like before"),
+    ("q5", "It returns the hidden state and cell state but not the output"),
+    ("q7", "output is the last time step only, with shape (1, 3)"),
+    ("q8", "c is the same as h in a GRU so it's not returned twice"),
+    ("q8", "because return_state=True only returns h"),
+    ("q10", "output equals c"),
+    ("q12", "output and h are identical"),
+    ("q12", "the first row of output is h"),
+    ("q12", "no, the last row of the output is different from h"),
+])
+def test_wrong_answers_sharing_keywords_earn_nothing(question, answer):
+    assert found(question, answer) == set()
+
+
+def test_terse_and_pasted_forms():
+    assert found("q5", "the output") == {"only_output"}
+    assert found("q2", "output - output of the LSTM at t=8 (equal to h); h - hidden state; c - cell state") == set(
+        EXPECTED_IDS["q2"])
+    assert found("q12", "Yes, the last time step of the output, output[:, -1, :], is identical to h.") == {
+        "last_step_equals_h"}

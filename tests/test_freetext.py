@@ -72,7 +72,7 @@ def test_result_fields():
     g = grade_answer("q1", SEED["q1"])
     assert (g.question, g.score, g.max_score) == ("q1", 3.0, 3.0)
     c = g.concept("dim1_batch")
-    assert c.found and c.points == 1.0 and c.message == ""
+    assert c.found and c.points == 1.0 and "1st dimension" in c.message
     assert 0.0 <= c.confidence <= 1.0
     assert c.evidence == "batch size"
 
@@ -92,6 +92,11 @@ def test_require_concept():
         require_concept("q1", "the first dimension is the batch", "dim2_timesteps")
     with pytest.raises(KeyError):
         require_concept("q1", SEED["q1"], "no_such_concept")
+
+
+def test_cached_result_cannot_be_altered():
+    grade_answer("q8", "GRUs have no cell state").concepts.clear()
+    assert len(grade_answer("q8", "GRUs have no cell state").concepts) == 1
 
 
 def test_require_concept_grades_once_per_answer():

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .fuzzy import correct_typos
-from .matching import Verdict, assign_positions, build_context, match_pattern, match_position
+from .matching import Assignment, Verdict, assign_positions, build_context, match_pattern, match_position
 from .negation import annotate
 from .normalize import clean, merge_compounds, tokenize
 from .rubric import QUESTIONS, Concept, Rubric, load_rubric
@@ -17,7 +17,7 @@ class ConceptResult:
     id: str
     points: float
     found: bool
-    message: str  # student-safe hint; "" when found
+    message: str  # the student-safe hint (what to add), never the accepted phrasings
     confidence: float  # 0..1, how sure the grader is of ``found``
     evidence: str  # the student's own words that matched, or ""
 
@@ -59,7 +59,9 @@ def grade_answer(question: str, answer: object) -> GradeResult:
     text = answer if isinstance(answer, str) else ""
     # Cache on the folded text: require_concept grades the same answer once
     # per concept, and case/Unicode variants grade identically anyway.
-    return _grade(question, clean(text))
+    cached = _grade(question, clean(text))
+    # A fresh list so a caller cannot alter the cached result.
+    return GradeResult(cached.question, cached.score, cached.max_score, list(cached.concepts))
 
 
 @lru_cache(maxsize=4096)
@@ -70,7 +72,7 @@ def _grade(question: str, answer: str) -> GradeResult:
     ctx = build_context(annotate(tokens))
     by_id = {c.id: c for c in rubric.concepts}
     verdicts: dict[str, Verdict] = {}
-    assignment = []  # computed once, only for position concepts
+    assignment: list[Assignment] = []  # computed once, only for position concepts
 
     def judge(concept: Concept) -> Verdict:
         if concept.id in verdicts:
@@ -108,7 +110,7 @@ def _grade(question: str, answer: str) -> GradeResult:
             conf = 0.8 if verdict.denied else 0.9
         results.append(ConceptResult(
             id=concept.id, points=concept.points, found=found,
-            message="" if found else concept.hint, confidence=round(conf, 2),
+            message=concept.hint, confidence=round(conf, 2),
             evidence=evidence,
         ))
     score = float(sum(r.points for r in results if r.found))

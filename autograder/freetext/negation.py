@@ -18,7 +18,7 @@ SENTENCE_END = frozenset({".", "!", "?", ";", "\n"})
 CLAUSE_PUNCT = SENTENCE_END | frozenset({",", "(", ")", "[", "]"})
 CLAUSE_WORDS = frozenset({
     "but", "howev", "wherea", "while", "although", "though", "becaus", "sinc",
-    "so", "which", "instead", "unlik", "therefor", "henc", "thus", "as_opposed", "then", "whilst", "yet",
+    "so", "which", "instead", "unlik", "therefor", "henc", "thus", "then", "whilst", "yet",
 })
 
 NEG_CUES = frozenset({
@@ -26,7 +26,7 @@ NEG_CUES = frozenset({
     "noth", "lack", "absent", "nope", "non",
 })
 # Multi-token cues (keys) that negate what follows.
-NEG_PHRASES = (("instead", "of"), ("rather", "than"), ("other", "than"))
+NEG_PHRASES = (("instead", "of"), ("rather", "than"), ("other", "than"), ("oppos", "to"))
 # Sequences that look negative but are not ("not only X but also Y",
 # "nothing but the output" = only the output, "no longer" handled as cue).
 NOT_NEGATION = (("not", "onli"), ("not", "just"), ("noth", "but"), ("noth", "except"),

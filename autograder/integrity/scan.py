@@ -1,0 +1,538 @@
+"""Static scan of a submission's code cells for tampering with the grader.
+
+Each code cell is turned into Python the way IPython does it (``!cmd`` and ``%magic`` lines
+become ``get_ipython()`` calls), parsed, and compared with the cells the student notebook ships
+(``shipped_cells.json``): a cell identical in AST to a shipped one is the scaffold and is not
+scanned; every other cell is walked and each suspicious construct becomes a ``Finding``.
+
+The scan is deliberately blunt: ordinary work in this lab (NumPy, Keras, printing, plotting,
+helper functions and classes) needs none of the flagged constructs. It can be evaded by code
+built at run time; that is why grading does not rely on it alone (see ``regrade``).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SHIPPED_CELLS = Path(__file__).with_name("shipped_cells.json")
+
+# category -> what the student-visible output says
+CATEGORIES = {
+    "otter_internals": "touches Otter's grading internals",
+    "grader_code": "imports or replaces the autograder's own code",
+    "dynamic_code": "runs code built at run time or reaches into interpreter internals",
+    "introspection": "uses reflection (getattr/globals/vars/dunder attributes) to reach hidden objects",
+    "grader_files": "reads, writes or lists grader files (tests, rubrics, results, logs)",
+    "filesystem": "explores or changes the file system",
+    "processes": "starts processes or shell commands",
+    "network": "opens network connections",
+    "kernel_exit": "exits or shuts down the kernel",
+    "kernel_access": "drives the IPython kernel directly (magics, shell escapes, get_ipython)",
+}
+
+# modules whose import alone is a finding
+MODULE_CATEGORIES = {
+    "otter": None,  # handled separately: `import otter` + otter.Notebook is the student API
+    "autograder": "grader_code",
+    "tests": "grader_code",
+    "importlib": "dynamic_code",
+    "builtins": "dynamic_code",
+    "__builtin__": "dynamic_code",
+    "ctypes": "dynamic_code",
+    "marshal": "dynamic_code",
+    "pickle": "dynamic_code",
+    "_pickle": "dynamic_code",
+    "dill": "dynamic_code",
+    "cloudpickle": "dynamic_code",
+    "shelve": "dynamic_code",
+    "runpy": "dynamic_code",
+    "code": "dynamic_code",
+    "codeop": "dynamic_code",
+    "types": "dynamic_code",
+    "gc": "introspection",
+    "inspect": "introspection",
+    "traceback": None,
+    "sys": None,  # handled by attribute
+    "subprocess": "processes",
+    "multiprocessing": "processes",
+    "pty": "processes",
+    "signal": "kernel_exit",
+    "pexpect": "processes",
+    "sh": "processes",
+    "socket": "network",
+    "ssl": "network",
+    "http": "network",
+    "urllib": "network",
+    "urllib3": "network",
+    "requests": "network",
+    "httpx": "network",
+    "ftplib": "network",
+    "smtplib": "network",
+    "telnetlib": "network",
+    "xmlrpc": "network",
+    "shutil": "filesystem",
+    "glob": "filesystem",
+    "tempfile": None,
+    "fileinput": "filesystem",
+    "zipfile": "filesystem",
+    "tarfile": "filesystem",
+    "jupyter_client": "kernel_access",
+    "ipykernel": "kernel_access",
+    "IPython": "kernel_access",
+    "nbformat": "grader_files",
+    "nbclient": "kernel_access",
+    "nbconvert": "kernel_access",
+}
+
+OTTER_STUDENT_API = {"Notebook"}
+GRADER_METHODS = {"check", "check_all", "export", "to_pdf", "submit"}  # grader.<these> only
+
+BUILTIN_CALLS = {
+    "exec": "dynamic_code",
+    "eval": "dynamic_code",
+    "compile": "dynamic_code",
+    "__import__": "dynamic_code",
+    "breakpoint": "dynamic_code",
+    "globals": "introspection",
+    "locals": "introspection",
+    "vars": "introspection",
+    "setattr": "introspection",
+    "delattr": "introspection",
+    "exit": "kernel_exit",
+    "quit": "kernel_exit",
+    "get_ipython": "kernel_access",
+}
+
+SYS_ATTRS = {
+    "modules": "dynamic_code",
+    "meta_path": "dynamic_code",
+    "path_hooks": "dynamic_code",
+    "path_importer_cache": "dynamic_code",
+    "path": "dynamic_code",
+    "settrace": "dynamic_code",
+    "setprofile": "dynamic_code",
+    "_getframe": "introspection",
+    "_current_frames": "introspection",
+    "exc_info": "introspection",
+    "exception": "introspection",
+    "last_traceback": "introspection",
+    "exit": "kernel_exit",
+    "excepthook": "dynamic_code",
+    "displayhook": "dynamic_code",
+    "addaudithook": "dynamic_code",
+    "stdout": "introspection",
+    "stderr": "introspection",
+    "__stdout__": "introspection",
+}
+
+OS_ATTRS = {
+    "system": "processes",
+    "popen": "processes",
+    "fork": "processes",
+    "forkpty": "processes",
+    "kill": "processes",
+    "killpg": "processes",
+    "posix_spawn": "processes",
+    "posix_spawnp": "processes",
+    "_exit": "kernel_exit",
+    "abort": "kernel_exit",
+    "remove": "filesystem",
+    "unlink": "filesystem",
+    "rmdir": "filesystem",
+    "removedirs": "filesystem",
+    "rename": "filesystem",
+    "renames": "filesystem",
+    "replace": "filesystem",
+    "chdir": "filesystem",
+    "chmod": "filesystem",
+    "chown": "filesystem",
+    "listdir": "filesystem",
+    "scandir": "filesystem",
+    "walk": "filesystem",
+    "fwalk": "filesystem",
+    "open": "filesystem",
+    "write": "filesystem",
+    "symlink": "filesystem",
+    "link": "filesystem",
+    "truncate": "filesystem",
+    "utime": "filesystem",
+    "mkdir": "filesystem",
+    "makedirs": "filesystem",
+}
+OS_PREFIXES = {"exec": "processes", "spawn": "processes", "wait": "processes"}
+
+# attribute names that are tampering wherever they appear
+ATTR_CATEGORIES = {
+    "Checker": "otter_internals",
+    "GradingResults": "otter_internals",
+    "test_case": "otter_internals",
+    "TestFile": "otter_internals",
+    "TestCaseResult": "otter_internals",
+    "ExceptionTestFile": "otter_internals",
+    "check_if_not_already_checked": "otter_internals",
+    "init_grading_mode": "otter_internals",
+    "get_results": "otter_internals",
+    "_test_files": "otter_internals",
+    "_track_results": "otter_internals",
+    "require_concept": "grader_code",
+    "check_computed": "grader_code",
+    "system": "processes",
+    "_exit": "kernel_exit",
+    "do_shutdown": "kernel_exit",
+    "kernel": "kernel_access",
+    "f_globals": "introspection",
+    "f_locals": "introspection",
+    "f_back": "introspection",
+    "f_builtins": "introspection",
+    "gi_frame": "introspection",
+    "cr_frame": "introspection",
+    "tb_frame": "introspection",
+    "tb_next": "introspection",
+    "read_text": "filesystem",
+    "read_bytes": "filesystem",
+    "write_text": "filesystem",
+    "write_bytes": "filesystem",
+    "iterdir": "filesystem",
+    "rglob": "filesystem",
+    "unlink": "filesystem",
+    "rmtree": "filesystem",
+}
+ALLOWED_DUNDER_ATTRS = {"__init__", "__name__", "__doc__", "__version__", "__len__", "__repr__", "__str__"}
+
+GRADER_PATH_MARKERS = (
+    "/autograder",
+    "autograder/",
+    "autograder.",
+    "autograder\\",
+    "tests/",
+    "tests\\",
+    ".otter_log",
+    "otter_log",
+    "results.json",
+    "results.pkl",
+    "rubric",
+    "submission_metadata",
+    "run_otter",
+    "run_autograder",
+    "otter_config",
+    "source/files",
+    ".pkl",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    category: str
+    cell: int  # index of the code cell in the submission notebook (0-based, all cells counted)
+    line: int  # line in the cell (1-based, after IPython's transformation)
+    detail: str  # what was found, in the grader's words (never student text)
+    targets: tuple[str, ...] = field(default=())  # names assigned by the flagged statement
+
+    def describe(self) -> str:
+        return f"cell {self.cell + 1}, line {self.line}: {CATEGORIES.get(self.category, self.category)} ({self.detail})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def to_python(source: str) -> str:
+    """The Python IPython runs for a cell's source (``!``/``%`` lines become ``get_ipython()`` calls)."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except Exception:  # noqa: BLE001 - no IPython: the kernel could not run magics either
+        return source
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001
+        return source
+
+
+def cell_digest(source: str) -> str | None:
+    """A digest of the cell's AST (comments, blank lines and formatting do not count)."""
+    try:
+        tree = ast.parse(to_python(source))
+    except SyntaxError:
+        return None
+    return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()
+
+
+def shipped_digests(notebook: Any) -> list[str]:
+    """Digests of the code cells of the student notebook as distributed."""
+    digests = {cell_digest(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"}
+    return sorted(d for d in digests if d)
+
+
+def load_shipped(path: Path = SHIPPED_CELLS) -> set[str]:
+    try:
+        return set(json.loads(path.read_text(encoding="utf-8"))["digests"])
+    except (OSError, ValueError, KeyError):
+        return set()
+
+
+def _dotted(node: ast.AST) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _targets(stmt: ast.stmt) -> tuple[str, ...]:
+    names: list[str] = []
+    targets: list[ast.AST] = []
+    if isinstance(stmt, ast.Assign):
+        targets = list(stmt.targets)
+    elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+        targets = [stmt.target]
+    for t in targets:
+        for node in ast.walk(t):
+            if isinstance(node, ast.Name):
+                names.append(node.id)
+    return tuple(names)
+
+
+class _Visitor(ast.NodeVisitor):
+    def __init__(self, cell: int, allowed_magics: set[str]):
+        self.cell = cell
+        self.allowed_magics = allowed_magics
+        self.findings: list[Finding] = []
+        self.targets: tuple[str, ...] = ()
+        self.aliases: dict[str, str] = {}  # local name -> module it stands for
+
+    def add(self, node: ast.AST, category: str, detail: str) -> None:
+        self.findings.append(Finding(category, self.cell, getattr(node, "lineno", 0), detail, self.targets))
+
+    def visit_statements(self, tree: ast.Module) -> None:
+        for stmt in tree.body:
+            self.targets = _targets(stmt)
+            self.visit(stmt)
+
+    # imports -----------------------------------------------------------------------------
+    def _module(self, node: ast.AST, module: str, names: list[str] | None = None) -> None:
+        top = module.split(".")[0]
+        if top == "otter":
+            if module != "otter" or (names is not None and set(names) - OTTER_STUDENT_API):
+                self.add(node, "otter_internals", f"imports {module}")
+            return
+        if top == "os" and names is not None:
+            for n in names:
+                self._os_attr(node, n)
+            return
+        if top == "sys" and names is not None:
+            for n in names:
+                if n in SYS_ATTRS:
+                    self.add(node, SYS_ATTRS[n], f"imports sys.{n}")
+            return
+        if top == "builtins" or top == "__builtin__":
+            self.add(node, "dynamic_code", "imports builtins")
+            return
+        category = MODULE_CATEGORIES.get(top)
+        if category:
+            self.add(node, category, f"imports {top}")
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._module(node, alias.name)
+            self.aliases[alias.asname or alias.name.split(".")[0]] = (
+                alias.name if alias.asname else alias.name.split(".")[0]
+            )
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level:
+            self.add(node, "grader_code", "relative import")
+            return
+        module = node.module or ""
+        self._module(node, module, [a.name for a in node.names])
+        for alias in node.names:
+            self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
+
+    # names, attributes, calls --------------------------------------------------------------
+    def _os_attr(self, node: ast.AST, attr: str) -> None:
+        if attr in OS_ATTRS:
+            self.add(node, OS_ATTRS[attr], f"os.{attr}")
+        for prefix, category in OS_PREFIXES.items():
+            if attr.startswith(prefix):
+                self.add(node, category, f"os.{attr}")
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in ("__builtins__", "__loader__", "__spec__"):
+            self.add(node, "dynamic_code", node.id)
+        elif node.id in ("autograder", "Checker", "GradingResults"):
+            self.add(node, "grader_code" if node.id == "autograder" else "otter_internals", node.id)
+        elif node.id in BUILTIN_CALLS and node.id not in ("exit", "quit", "get_ipython"):
+            # referencing exec/eval/... at all (aliasing them is the usual evasion)
+            self.add(node, BUILTIN_CALLS[node.id], node.id)
+        elif node.id in ("exit", "quit"):
+            self.add(node, "kernel_exit", node.id)
+        elif node.id == "get_ipython":
+            pass  # judged where it is called (magics)
+        elif node.id == "getattr":
+            pass  # judged at the call
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        attr = node.attr
+        base = _dotted(node.value)
+        resolved = self.aliases.get(base.split(".")[0], base.split(".")[0]) if base else None
+        if resolved is not None and base is not None and "." in base:
+            resolved = resolved + base[len(base.split(".")[0]) :]
+        if attr.startswith("__") and attr.endswith("__") and attr not in ALLOWED_DUNDER_ATTRS:
+            self.add(node, "introspection", f"attribute {attr}")
+        elif attr in ATTR_CATEGORIES:
+            self.add(node, ATTR_CATEGORIES[attr], f"attribute {attr}")
+        if resolved == "os":
+            self._os_attr(node, attr)
+        elif resolved == "sys" and attr in SYS_ATTRS:
+            self.add(node, SYS_ATTRS[attr], f"sys.{attr}")
+        elif resolved == "otter" and attr not in OTTER_STUDENT_API:
+            self.add(node, "otter_internals", f"otter.{attr}")
+        elif resolved == "grader" and attr not in GRADER_METHODS:
+            self.add(node, "otter_internals", f"grader.{attr}")
+        elif resolved in ("os.path",) and attr in ("walk",):
+            self.add(node, "filesystem", f"os.path.{attr}")
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else None
+        if name == "getattr" or name == "hasattr":
+            if len(node.args) < 2 or not (
+                isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
+            ):
+                self.add(node, "introspection", f"{name} with a computed name")
+            else:
+                attr = node.args[1].value
+                fake = ast.Attribute(value=node.args[0], attr=attr, ctx=ast.Load())
+                ast.copy_location(fake, node)
+                self.visit_Attribute(fake)
+        elif name == "open":
+            self._open(node)
+        elif name == "get_ipython" or (isinstance(func, ast.Attribute) and _dotted(func.value) == "get_ipython()"):
+            pass
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+            inner = func.value.func
+            if isinstance(inner, ast.Name) and inner.id == "get_ipython":
+                self._ipython_call(node, func.attr)
+                # do not descend into get_ipython() itself: judged here
+                for arg in node.args:
+                    self.visit(arg)
+                return
+        if name == "get_ipython":
+            self.add(node, "kernel_access", "get_ipython()")
+        self.generic_visit(node)
+
+    def _ipython_call(self, node: ast.Call, method: str) -> None:
+        magic = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
+        if method == "run_line_magic" and isinstance(magic, str) and magic in self.allowed_magics:
+            return
+        if method in ("system", "getoutput"):
+            self.add(node, "processes", "shell command (!)")
+        elif method in ("run_line_magic", "run_cell_magic"):
+            self.add(node, "kernel_access", f"magic %{magic}" if isinstance(magic, str) else "magic")
+        else:
+            self.add(node, "kernel_access", f"get_ipython().{method}")
+
+    def _open(self, node: ast.Call) -> None:
+        mode = None
+        if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+            mode = node.args[1].value
+        for kw in node.keywords:
+            if kw.arg == "mode" and isinstance(kw.value, ast.Constant):
+                mode = kw.value.value
+        if len(node.args) >= 2 and mode is None or any(kw.arg == "mode" for kw in node.keywords) and mode is None:
+            self.add(node, "filesystem", "open() with a computed mode")
+        elif isinstance(mode, str) and any(c in mode for c in "wax+"):
+            self.add(node, "filesystem", f"open() for writing ({mode!r})")
+        if not node.args or not (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            self.add(node, "filesystem", "open() of a computed path")
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, (str, bytes)):
+            text = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
+            low = text.lower()
+            for marker in GRADER_PATH_MARKERS:
+                if marker in low:
+                    self.add(node, "grader_files", f"names a grader path ({marker.strip('/.')})")
+                    break
+
+    def visit_Raise(self, node: ast.Raise) -> None:
+        exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+        if isinstance(exc, ast.Name) and exc.id in ("SystemExit", "KeyboardInterrupt"):
+            self.add(node, "kernel_exit", f"raise {exc.id}")
+        self.generic_visit(node)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        for n in node.names:
+            if n.startswith("__"):
+                self.add(node, "introspection", f"global {n}")
+
+
+def scan_source(source: str, cell: int = 0, allowed_magics: set[str] | None = None) -> list[Finding]:
+    """Findings for one code cell's source (empty if it does not parse: such a cell never runs)."""
+    try:
+        tree = ast.parse(to_python(source))
+    except SyntaxError:
+        return []
+    visitor = _Visitor(cell, set(allowed_magics or ()))
+    visitor.visit_statements(tree)
+    # one finding per (category, line): the same construct is often reported twice
+    seen: set[tuple[str, int]] = set()
+    unique = []
+    for f in visitor.findings:
+        if (f.category, f.line) not in seen:
+            seen.add((f.category, f.line))
+            unique.append(f)
+    return unique
+
+
+def scan_notebook(
+    notebook: Any, shipped: set[str] | None = None, allowed_magics: set[str] | None = None
+) -> list[Finding]:
+    """Findings for every code cell of ``notebook`` that is not a cell the student notebook ships."""
+    shipped = load_shipped() if shipped is None else shipped
+    findings: list[Finding] = []
+    for index, cell in enumerate(notebook["cells"]):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        if cell_digest(source) in shipped:
+            continue
+        findings += scan_source(source, index, allowed_magics)
+    return findings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder.integrity.scan NOTEBOOK...``: print findings;
+    ``--write-shipped STUDENT_NOTEBOOK``: regenerate ``shipped_cells.json``."""
+    import sys
+
+    import nbformat
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--write-shipped"]:
+        nb = nbformat.read(argv[1], as_version=4)
+        SHIPPED_CELLS.write_text(
+            json.dumps({"source": "dist/student/rnn_states.ipynb", "digests": shipped_digests(nb)}, indent=1) + "\n"
+        )
+        print(f"wrote {SHIPPED_CELLS}")
+        return 0
+    status = 0
+    for path in argv:
+        for f in scan_notebook(nbformat.read(path, as_version=4)):
+            print(f"{path}: {f.describe()}")
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""Measure grading of the full-credit submission under Gradescope's limits (tools.gradescope).
+
+    python benchmarks/bench_gradescope.py [--zip ZIP] [--submission NB] [--step 32] [--floor 128]
+
+1. 768 MiB, 0.5 CPU (Gradescope's default): wall time, peak memory of the tree, OOM, score,
+   and the peak RSS of each process (Otter's grading process vs the kernel with TensorFlow).
+2. 650 MiB, 0.5 CPU from a cold page cache (``sync; echo 3 > /proc/sys/vm/drop_caches``).
+3. Bisection (``--step`` MiB) for the smallest memory limit at which full marks still come out,
+   each probe from a cold page cache.
+
+Targets: full marks under 650 MiB cold, no OOM kill, under 60 s wall at 768 MiB.
+Needs root (drop_caches, cgroups) and bwrap. Prints figures; exit 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tools import gradescope  # noqa: E402
+from tools.sandbox import MiB  # noqa: E402
+
+
+def drop_caches() -> None:
+    subprocess.run(["sync"], check=True)
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")
+
+
+def full_credit_notebook(out: Path) -> Path:
+    try:
+        from tools.submissions import build_submission
+
+        return build_submission("full_credit", out)
+    except Exception as e:  # noqa: BLE001 - fall back to the solutions notebook
+        print(f"(tools.submissions unavailable: {e}; using the solutions notebook)")
+        return gradescope.ROOT / "dist" / "autograder" / "rnn_states.ipynb"
+
+
+def probe(nb: Path, zip_path: Path, memory_mib: int, *, cold: bool, processes: bool = False):
+    if cold:
+        drop_caches()
+    result = gradescope.grade(nb, zip_path=zip_path, memory=memory_mib * MiB, cpus=0.5, sample_processes=processes)
+    full = result.valid and result.max_score > 0 and result.score == result.max_score
+    s = result.sandbox
+    print(
+        f"  {memory_mib:4d} MiB {'cold' if cold else 'warm'}: score {result.score}/{result.max_score:g}, "
+        f"wall {s.wall_time:5.1f} s, peak {s.peak_memory / MiB:4.0f} MiB (rss+mapped {s.peak_rss / MiB:4.0f}), "
+        f"OOM {'yes' if s.oom_killed else 'no'}, failcnt {s.memory_failcnt}, "
+        f"{'FULL MARKS' if full else 'not full: ' + '; '.join(result.problems[:2])}",
+        flush=True,
+    )
+    return result, full
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--zip", type=Path, help="autograder zip (default: dist/autograder)")
+    parser.add_argument("--submission", type=Path, help="full-credit notebook (default: built from solutions)")
+    parser.add_argument("--step", type=int, default=32, help="bisection resolution in MiB")
+    parser.add_argument("--floor", type=int, default=128, help="lowest limit the bisection tries")
+    parser.add_argument("--no-bisect", action="store_true")
+    args = parser.parse_args(argv)
+
+    zip_path = args.zip or gradescope.default_zip()
+    with tempfile.TemporaryDirectory() as tmp:
+        nb = args.submission or full_credit_notebook(Path(tmp))
+        print(f"zip: {zip_path}\nsubmission: {nb}\n")
+        ok = True
+
+        print("Gradescope default (768 MiB, 0.5 CPU), warm cache:")
+        result, full = probe(nb, zip_path, 768, cold=False, processes=True)
+        peaks = sorted(result.sandbox.process_peaks.items(), key=lambda kv: -kv[1])[:6]
+        for cmd, rss in peaks:
+            print(f"      {rss / MiB:5.0f} MiB  {cmd[:100]}")
+        if not (full and result.sandbox.wall_time < 60 and not result.sandbox.oom_killed):
+            ok = False
+            print("  MISSED: full marks in under 60 s at 768 MiB")
+
+        print("\n650 MiB, 0.5 CPU, cold page cache:")
+        _, full650 = probe(nb, zip_path, 650, cold=True)
+        if not full650:
+            ok = False
+            print("  MISSED: full marks under 650 MiB from a cold cache")
+
+        if not args.no_bisect:
+            print(f"\nsmallest passing limit (bisection, {args.step} MiB steps, cold cache each probe):")
+            lo, hi = args.floor, 650 if full650 else 768
+            if not full650:
+                _, ok768 = probe(nb, zip_path, 768, cold=True)
+                if not ok768:
+                    print("  fails at 768 MiB too: nothing to bisect")
+                    return 1
+            # invariant: hi passes; lo fails (or is the floor, untested)
+            _, floor_ok = probe(nb, zip_path, lo, cold=True)
+            if floor_ok:
+                hi = lo
+            while hi - lo > args.step:
+                mid = lo + ((hi - lo) // 2 // args.step) * args.step or lo + args.step
+                _, passed = probe(nb, zip_path, mid, cold=True)
+                lo, hi = (lo, mid) if passed else (mid, hi)
+            print(
+                f"  smallest limit with full marks: {hi} MiB (fails at {lo} MiB)"
+                if not floor_ok
+                else f"  passes even at the floor of {hi} MiB"
+            )
+        print("\nall targets met" if ok else "\nsome targets missed")
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -88,21 +88,23 @@ def find(group: Group, ctx: Context) -> list[Occ]:
     if hit is not None:
         return hit
     keys, seq, ann = ctx.keys, ctx.seq, ctx.ann
+    cands = []
+    for i, j in enumerate(seq):
+        for phrase in group.by_first.get(keys[j], ()):
+            idx = seq[i:i + len(phrase)]
+            if len(idx) == len(phrase) and all(keys[a] == k for a, k in zip(idx, phrase, strict=True)):
+                cands.append((-len(phrase), i, idx))
+    cands.sort()  # longest first, then leftmost
     used: set[int] = set()
     out: list[Occ] = []
-    for phrase in group.phrases:
-        n = len(phrase)
-        for i in range(len(seq) - n + 1):
-            if keys[seq[i]] != phrase[0]:
-                continue
-            idx = seq[i:i + n]
-            if any(keys[j] != k for j, k in zip(idx, phrase, strict=False)) or used.intersection(idx):
-                continue
-            if len({ann.clause[j] for j in idx}) != 1 or ann.clause[idx[0]] < 0:
-                continue
-            used.update(idx)
-            out.append(Occ(idx[0], idx[-1] + 1, any(ann.negated[j] for j in idx),
-                           any(ann.tokens[j].fuzzy for j in idx)))
+    for _, _, idx in cands:
+        if used.intersection(idx):
+            continue
+        if len({ann.clause[j] for j in idx}) != 1 or ann.clause[idx[0]] < 0:
+            continue
+        used.update(idx)
+        out.append(Occ(idx[0], idx[-1] + 1, any(ann.negated[j] for j in idx),
+                       any(ann.tokens[j].fuzzy for j in idx)))
     out.sort(key=lambda o: o.start)
     if group.name != "inline":
         ctx.cache[group.name] = out
@@ -301,26 +303,24 @@ def _markers(ctx: Context, rubric: Rubric, term_starts: set[int]) -> dict[int, i
 
 
 def assign_positions(rubric: Rubric, ctx: Context) -> Assignment:
-    ann, keys = ctx.ann, ctx.keys
+    ann, keys, seq = ctx.ann, ctx.keys, ctx.seq
     # Longest phrasing first across all position terms, so "time step
     # samples" is a time-step term and not also a sample term.
-    phrases = sorted(
-        ((p, name) for name, g in rubric.position_terms.items() for p in g.phrases),
-        key=lambda x: -len(x[0]),
-    )
+    cands = []
+    for i, j in enumerate(seq):
+        for name, g in rubric.position_terms.items():
+            for phrase in g.by_first.get(keys[j], ()):
+                idx = seq[i:i + len(phrase)]
+                if len(idx) == len(phrase) and all(keys[a] == k for a, k in zip(idx, phrase, strict=True)):
+                    cands.append((-len(phrase), i, idx, name))
+    cands.sort()
     used: set[int] = set()
     terms: list[tuple[int, int, str, bool]] = []
-    seq = ctx.seq
-    for phrase, name in phrases:
-        n = len(phrase)
-        for i in range(len(seq) - n + 1):
-            idx = seq[i:i + n]
-            if any(keys[j] != k for j, k in zip(idx, phrase, strict=False)) or used.intersection(idx):
-                continue
-            if any(ann.tokens[j].kind == PUNCT for j in idx):
-                continue
-            used.update(idx)
-            terms.append((idx[0], idx[-1] + 1, name, any(ann.negated[j] for j in idx)))
+    for _, _, idx, name in cands:
+        if used.intersection(idx) or any(ann.tokens[j].kind == PUNCT for j in idx):
+            continue
+        used.update(idx)
+        terms.append((idx[0], idx[-1] + 1, name, any(ann.negated[j] for j in idx)))
     terms.sort()
     markers = _markers(ctx, rubric, {t[0] for t in terms})
 

@@ -31,6 +31,9 @@ class RubricError(ValueError):
 class Group:
     name: str
     phrases: tuple[tuple[str, ...], ...]  # longest first
+    # first key -> phrasings starting with it (longest first): matching only
+    # tries the phrasings that can start at a token.
+    by_first: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,11 @@ def _group(name: str, phrases: object, where: str) -> Group:
         raise RubricError(f"{where}: term group {name!r} has non-text phrasings {bad}; quote them")
     keys = {phrase_keys(str(p)) for p in phrases}
     keys.discard(())
-    return Group(name, tuple(sorted(keys, key=len, reverse=True)))
+    phrases_ = tuple(sorted(keys, key=lambda k: (-len(k), k)))
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for k in phrases_:
+        by_first.setdefault(k[0], []).append(k)
+    return Group(name, phrases_, {f: tuple(v) for f, v in by_first.items()})
 
 
 def _resolve(ref: object, terms: dict[str, Group], where: str) -> Group:

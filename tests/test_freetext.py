@@ -265,6 +265,9 @@ def test_positions_follow_the_student():
     assert found("q1", "the third is the features, the first the batch, the second the time steps") == set(
         EXPECTED_IDS["q1"])
     assert found("q1", "features, timesteps, batch") == {"dim2_timesteps"}
+    respectively = "The first is the number of samples; the second and third are the time steps and features."
+    assert found("q1", respectively) == set(EXPECTED_IDS["q1"])
+    assert found("q1", "The 1st is the batch, the 2nd is the features and the 3rd is the time steps") == {"dim1_batch"}
     assert found("q1", "The 1st dimension is not the batch; it's the time steps.") == set()
     assert found("q7", "hidden state for every time step, shape (1, 8, 3) = (batch, time steps, units)") == set(
         EXPECTED_IDS["q7"])

@@ -40,6 +40,10 @@ FUNCTION_KEYS = LINK_KEYS | SKIP_KEYS | frozenset({
     "x", "per", "whi", "so", "what", "which", "one", "both", "also", "we",
 })
 LIST_MIN_TOKENS = 6
+# Words a terse whole-answer match may carry: "the output of the LSTM".
+WHOLE_FILLER = frozenset({
+    "of", "lstm", "layer", "model", "network", "rnn", "it", "now", "return", "is", "from", "this",
+})
 
 
 @dataclass
@@ -192,7 +196,7 @@ def match_pattern(pattern: Pattern, concept: Concept, ctx: Context) -> Verdict:
 def _covers_answer(ctx: Context, combo: tuple[Occ, ...]) -> bool:
     """A terse answer that is nothing but the matched terms."""
     covered = {i for o in combo for i in range(o.start, o.end)}
-    return all(i in covered or ctx.ann.tokens[i].kind == PUNCT for i in ctx.seq)
+    return all(i in covered or ctx.ann.tokens[i].kind == PUNCT or ctx.keys[i] in WHOLE_FILLER for i in ctx.seq)
 
 
 def _cue_before(ctx: Context, start: int) -> int:
@@ -232,6 +236,7 @@ ORDINAL_NEXT = frozenset({
     "dimens", "dim", "axi", "axe", "one", "index", "entri", "element", "number", "valu",
     "compon", "part", "posit", "item", "is", "are", "repres", "mean", "equal", "equals",
     "field", "coordin", "slot", "shape", "refer", "denot", "indic", "describ", "term", "how", "what",
+    "and", "or",  # "the second and third are ..."
 })
 INDEX_PREV = frozenset({"dimens", "dim", "axi", "axe", "index", "posit", "shape", "["})
 ZERO_BASED_PREV = frozenset({"axi", "axe", "index", "["})
@@ -327,7 +332,9 @@ def assign_positions(rubric: Rubric, ctx: Context) -> Assignment:
     # Segment: a dimension and its meaning are stated within one segment.
     seg, segment = 0, []
     for i, tok in enumerate(ann.tokens):
-        if (tok.kind == PUNCT and tok.key in POSITION_BREAK) or keys[i] in CLAUSE_WORDS or keys[i] == "and":
+        # "and" does not split: in-order pairing handles "the first is batch
+        # and the second time steps" and "the second and third are X and Y".
+        if (tok.kind == PUNCT and tok.key in POSITION_BREAK) or keys[i] in CLAUSE_WORDS:
             seg += 1
         segment.append(seg)
     result = Assignment()

@@ -338,14 +338,15 @@ def assign_positions(rubric: Rubric, ctx: Context) -> Assignment:
             seg += 1
         segment.append(seg)
     result = Assignment()
-    last = 0
+    last, last_name = 0, ""
     prev_tok = dict(zip(ctx.seq[1:], ctx.seq, strict=False))
     for s in sorted({segment[t[0]] for t in terms}):
         ts = [t for t in terms if segment[t[0]] == s and ann.clause[t[0]] not in ctx.list_like]
         ms = sorted(i for i in markers if segment[i] == s)
         pairs: list[tuple[tuple[int, int, str, bool], int, bool]] = []
-        # "the output at each time step", "one per unit" describe, they do not assign.
-        ts = [t for t in ts if t[0] not in prev_tok or keys[prev_tok[t[0]]] not in QUANTIFIERS]
+        # "the output at each time step", "one per unit", "the time steps in the
+        # sequence" describe, they do not assign.
+        ts = [t for t in ts if not _describes(t[0], prev_tok, keys)]
         if not ts:
             continue
         if not ms:
@@ -353,6 +354,10 @@ def assign_positions(rubric: Rubric, ctx: Context) -> Assignment:
             # "The 1st is not the batch; it's the time steps": "it" refers
             # back to the dimension just named, not to the next one.
             step = 0 if keys[first] in PRONOUNS and last else 1
+            # "the batch size, i.e. the number of samples": the same meaning
+            # restated does not move on to the next dimension.
+            if last and ts[0][2] == last_name:
+                step = 0
             for t in ts:
                 last = min(last + step, rubric.ndims)
                 step = 1
@@ -378,7 +383,22 @@ def assign_positions(rubric: Rubric, ctx: Context) -> Assignment:
                 if by_order:
                     result.by_order.add(name)
             last = max(last, p) if not by_order else p
+            last_name = name
     return result
+
+
+ARTICLES = frozenset({"the", "a", "an", "each", "everi", "one"})
+LOCATIVES = frozenset({"in", "within", "insid"})
+
+
+def _describes(tok: int, prev_tok: dict[int, int], keys: list[str]) -> bool:
+    """Whether the term at ``tok`` follows a quantifier or locative ("in the sequence")."""
+    k = prev_tok.get(tok)
+    if k is not None and keys[k] in QUANTIFIERS:
+        return True
+    while k is not None and keys[k] in ARTICLES:
+        k = prev_tok.get(k)
+    return k is not None and keys[k] in LOCATIVES
 
 
 def match_position(concept: Concept, asg: Assignment) -> Verdict:

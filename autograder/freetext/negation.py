@@ -88,6 +88,39 @@ def _code_apposition(tokens: list[Token], i: int) -> bool:
     return False
 
 
+# Verbs between a prepositional cue and the setting it negates: "without setting return_sequences".
+SETTING_VERBS = frozenset({"set", "use", "pass", "turn", "enabl", "specifi", "the", "a"})
+SETTING_WORDS = frozenset({"sequenc", "state", "sequences", "states"})
+
+
+def _setting_start(tokens: list[Token], keys: list[str], start: int) -> int:
+    k = start
+    while k < len(tokens) and keys[k] in SETTING_VERBS:
+        k += 1
+    return k
+
+
+def _setting_object(tokens: list[Token], keys: list[str], cue: int, start: int) -> bool:
+    """Whether a "without"/"no" cue governs a layer setting (return_sequences, return_state)."""
+    if keys[cue] not in ("without", "no"):
+        return False
+    k = _setting_start(tokens, keys, start)
+    if k >= len(tokens):
+        return False
+    if tokens[k].code:
+        return True
+    return keys[k] == "return" and k + 1 < len(tokens) and keys[k + 1] in SETTING_WORDS
+
+
+def _setting_end(tokens: list[Token], keys: list[str], start: int) -> int:
+    k = _setting_start(tokens, keys, start)
+    if tokens[k].code:
+        while k < len(tokens) and tokens[k].code:
+            k += 1
+        return k
+    return k + 2  # "return sequences" / "return state"
+
+
 def _is_clause_break(tok: Token) -> bool:
     return (tok.kind == PUNCT and tok.key in CLAUSE_PUNCT) or tok.key in CLAUSE_WORDS
 
@@ -136,6 +169,14 @@ def annotate(tokens: list[Token]) -> Annotated:
             start = i + 1
         elif pair in NEG_PHRASES:
             start = i + 2
+        if start is not None and _setting_object(tokens, keys, i, start):
+            # "without return_sequences, only the last step is returned": the
+            # cue negates the layer setting it names, not the claim after it.
+            j = _setting_end(tokens, keys, start)
+            for k in range(i, j):
+                negated[k] = True
+            i = j
+            continue
         if start is not None:
             j = start
             while j < n and j < start + SCOPE_MAX and not _is_clause_break(tokens[j]):

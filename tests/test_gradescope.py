@@ -272,14 +272,13 @@ def test_endless_cell_is_stopped_and_named(graded, gs_submissions, tmp_path):
     assert set(QUESTIONS) <= set(result.question_scores)
 
 
-def test_cli_prints_scores_time_and_memory(gs_submissions, graded):
-    # reuses the sandbox through the command line once: blank notebook, small and quick to read
+def test_cli_prints_scores_time_and_memory(gs_submissions, gs_zip):
     proc = subprocess.run(
-        [sys.executable, "-m", "tools.gradescope", str(gs_submissions["blank"])],
+        [sys.executable, "-m", "tools.gradescope", str(gs_submissions["blank"]), "--zip", str(gs_zip), "--log"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=900,
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     assert "q12" in proc.stdout and "wall time" in proc.stdout and "peak memory" in proc.stdout

@@ -10,11 +10,14 @@ QuestionScores = dict[str, tuple[float, float]]  # question -> (score, max_score
 
 
 def question_scores(results: dict[str, Any]) -> QuestionScores:
-    """Map each graded question to (score, max_score); summary entries without points are skipped."""
+    """Map each graded question to (score, max_score).
+
+    Entries worth no points (Otter's "Public Tests" summary, notes) are not questions.
+    """
     return {
         test["name"]: (float(test["score"]), float(test["max_score"]))
         for test in results.get("tests", [])
-        if "score" in test and "max_score" in test
+        if "score" in test and float(test.get("max_score") or 0) > 0
     }
 
 

@@ -9,7 +9,7 @@ SOURCES := assignment/rnn_states.ipynb otter_config.json requirements.txt \
 	$(shell find autograder -type f \( -name '*.py' -o -name '*.yaml' \) 2>/dev/null) tools/build.py
 
 .DEFAULT_GOAL := all
-.PHONY: all venv system dist demo test lint gradescope clean
+.PHONY: all venv system dist demo test lint gradescope grade clean
 
 all: demo
 
@@ -47,6 +47,11 @@ lint: $(INSTALLED)
 gradescope: $(INSTALLED) system $(BUILT)
 	@test -n "$(SUBMISSION)" || { echo "usage: make gradescope SUBMISSION=path/to/submission.ipynb"; exit 2; }
 	$(PY) -m tools.gradescope "$(SUBMISSION)"
+
+# make grade SUBMISSIONS=dir [OUT=dir]: a whole class without Docker
+grade: $(INSTALLED) system $(BUILT)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [OUT=dir]"; exit 2; }
+	$(PY) -m tools.batch "$(SUBMISSIONS)" --out "$(or $(OUT),out/grades)"
 
 clean:
 	rm -rf dist build

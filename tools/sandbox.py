@@ -64,7 +64,8 @@ class SandboxResult:
     timed_out: bool
     """the wall-clock timeout expired and the tree was killed"""
     process_peaks: dict[str, int] = field(default_factory=dict)
-    """peak RSS (bytes) per command line seen in the tree, sampled (only if sample_processes)"""
+    """peak private (anonymous) RSS in bytes per command line in the tree, sampled every 0.2 s
+    (only with sample_processes); shared libraries and page cache are not included"""
 
 
 def parse_size(text: str | int) -> int:
@@ -253,7 +254,7 @@ def run(
         env: the complete environment inside (default: PATH, HOME=/tmp, LANG=C.UTF-8).
         cwd: working directory inside (default ``mount_point``).
         output: file receiving the command's stdout and stderr (default: inherited).
-        sample_processes: also record the peak RSS of each process (by command line).
+        sample_processes: also record the peak anonymous RSS of each process (by command line).
     """
     bwrap = require_bwrap()
     root = Path(root).resolve()
@@ -277,7 +278,8 @@ def run(
             if sample_processes:
                 for pid in groups.pids():
                     try:
-                        rss = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())[1]) * 1024
+                        status = Path(f"/proc/{pid}/status").read_text()
+                        rss = int(re.search(r"RssAnon:\s+(\d+)", status)[1]) * 1024
                         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
                     except (OSError, TypeError):
                         continue

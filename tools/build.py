@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,41 @@ def stage(master: Path = MASTER, config: dict[str, Any] | None = None, stage_dir
     return staged
 
 
+# The zip's entry point. Otter's own run_otter.py crashes without a results.json on a
+# truncated notebook; safe_run answers such submissions with a results.json that says why.
+RUN_OTTER = '''"""Runs Otter-Grader's autograding process (written by tools/build.py).
+
+Enters through autograder.plugins.safe_run: a submission Otter cannot read (not a notebook,
+another assignment) gets a results.json that says why; anything else goes to Otter unchanged.
+"""
+
+from autograder.plugins.safe_run import main
+
+if __name__ == "__main__":
+    main({autograder_dir!r})
+'''
+
+
+def finalize_zip(zip_path: Path, package: Path = SUPPORT["autograder"], autograder_dir: str = "/autograder") -> None:
+    """Put ``autograder/`` at the zip root and enter grading through its safe entry point.
+
+    Otter imports plugins in its grading process, whose ``sys.path`` starts at the directory of
+    ``run_otter.py`` (``/autograder/source``); Otter Assign ships ``autograder_files`` only under
+    ``files/`` (copied next to the submission for the kernel), out of that path.
+    """
+    tmp = zip_path.with_suffix(".tmp")
+    with zipfile.ZipFile(zip_path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            if item.filename == "run_otter.py" or item.filename.startswith(f"{package.name}/"):
+                continue
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr("run_otter.py", RUN_OTTER.format(autograder_dir=autograder_dir))
+        for path in sorted(package.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                dst.write(path, f"{package.name}/{path.relative_to(package).as_posix()}")
+    os.replace(tmp, zip_path)
+
+
 def check_dist(dist: Path = DIST) -> Path:
     """Check the layout Otter Assign produced and return the autograder zip."""
     expected = [dist / "student" / MASTER.name, dist / "autograder" / MASTER.name]
@@ -119,7 +156,9 @@ def build(run_tests: bool = True, dist: Path = DIST) -> Path:
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode != 0:
         raise BuildError("otter assign failed (see its output above); dist/ is incomplete.")
-    return check_dist(dist)
+    zip_path = check_dist(dist)
+    finalize_zip(zip_path, autograder_dir=load_grading_config().get("autograder_dir", "/autograder"))
+    return zip_path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,144 @@
+"""Grade a folder of submissions like ``otter grade``, without Docker.
+
+    python -m tools.batch SUBMISSIONS_DIR [--out DIR] [--workers N] [--timeout S] [--memory 768M]
+                                          [--cpus 1.0] [--zip PATH] [--force]
+
+Exit status: 0 when every input has a row in OUT/final_grades.csv (whatever its status),
+2 when grading could not start (no folder, no built zip, no bubblewrap), 130 when interrupted
+(Ctrl-C: the reports are not written, the finished gradings are kept for the next run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from tools.batch.discover import GRADED, STATUSES, assignment_name, discover
+from tools.batch.grade import Options, Record, grade_all, write_atomic
+from tools.sandbox import MiB, SandboxError, parse_size, require_bwrap
+
+DEFAULT_OUT = Path("out/grades")
+DEFAULT_CPUS = 1.0  # per sandbox; Gradescope's 0.5 would halve the throughput of a batch
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tools.batch", description=__doc__.split("\n\n")[0])
+    parser.add_argument("submissions", type=Path, help="folder of .ipynb / export .zip files or a Gradescope export")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel sandboxes (default: cores)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per submission (default 600)")
+    parser.add_argument("--memory", default="768M", help="memory limit per submission (default 768M)")
+    parser.add_argument("--cpus", type=float, default=DEFAULT_CPUS, help="CPU quota per submission (default 1.0)")
+    parser.add_argument("--zip", type=Path, help="autograder zip (default: the one in dist/autograder)")
+    parser.add_argument("--force", action="store_true", help="regrade submissions graded by an earlier run")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def _sigterm(signum, frame):  # noqa: ARG001 - signal handler signature
+    raise KeyboardInterrupt
+
+
+def summarize(records: list[Record], stats_text: str, out: Path, wall: float) -> str:
+    counts = Counter(r.status for r in records)
+    graded_now = [r for r in records if not r.cached and r.key]
+    lines = [
+        f"{len(records)} inputs: " + ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]),
+        f"graded in this run: {len(graded_now)}, reused from {out / '.state'}: {sum(r.cached for r in records)}, "
+        f"wall time {wall:.1f} s",
+    ]
+    workers: dict[str, list[Record]] = {}
+    for r in graded_now:
+        workers.setdefault(r.worker, []).append(r)
+    for worker, rs in sorted(workers.items()):
+        lines.append(
+            f"  {worker}: {len(rs)} submissions, peak memory {max(r.peak_memory for r in rs) / MiB:.0f} MiB, "
+            f"mean {sum(r.wall_time for r in rs) / len(rs):.1f} s each"
+        )
+    failed = [r for r in records if r.status != GRADED]
+    if failed:
+        lines.append("not graded:")
+        lines += [f"  {r.file}: {r.status}: {r.reason}" for r in failed[:50]]
+        if len(failed) > 50:
+            lines.append(f"  ... and {len(failed) - 50} more (see final_grades.csv)")
+    lines += ["", stats_text, ""]
+    lines.append(f"wrote {out / 'final_grades.csv'}, question_stats.csv/.json, score_histogram.png, review.html")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    folder: Path = args.submissions
+    if not folder.is_dir():
+        print(f"batch: {folder} is not a folder", file=sys.stderr)
+        return 2
+    try:
+        memory = parse_size(args.memory)
+        require_bwrap()
+    except SandboxError as e:
+        print(f"batch: {e}", file=sys.stderr)
+        return 2
+    if args.zip is not None:
+        zip_path = args.zip
+    else:
+        from tools.build import BuildError, autograder_zip
+
+        try:
+            zip_path = autograder_zip()
+        except BuildError as e:
+            print(f"batch: {e}", file=sys.stderr)
+            return 2
+    if not zip_path.is_file():
+        print(f"batch: no such autograder zip: {zip_path}", file=sys.stderr)
+        return 2
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    options = Options(zip_path=zip_path.resolve(), memory=memory, cpus=args.cpus, timeout=args.timeout,
+                      workers=max(1, args.workers), force=args.force)  # fmt: skip
+
+    subs = discover(folder, assignment_name(zip_path), exclude=[out])
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(subs), unit="sub", desc="grading", disable=args.no_progress, dynamic_ncols=True)
+    counts: Counter[str] = Counter()
+
+    def on_record(record: Record) -> None:
+        counts[record.status] += 1
+        bar.set_postfix({s: counts[s] for s in STATUSES if counts[s]}, refresh=False)
+        bar.update(1)
+
+    signal.signal(signal.SIGTERM, _sigterm)
+    start = time.monotonic()
+    try:
+        records = grade_all(subs, options, out, on_record)
+    except KeyboardInterrupt:
+        bar.close()
+        done = sum(counts.values())
+        print(f"\ninterrupted: {done} of {len(subs)} submissions done and kept in {out / '.state'}; "
+              "the reports were not written. Run the same command again to resume.", file=sys.stderr)  # fmt: skip
+        return 130
+    bar.close()
+
+    from tools.batch.csv_report import write_csv
+    from tools.batch.review import write_review
+    from tools.batch.stats import format_stats, write_histogram, write_stats
+
+    logs = out / "logs"
+    for record in records:
+        if record.status != GRADED and record.log_tail:
+            write_atomic(logs / (record.file.replace("/", "__") + ".log"), record.log_tail)
+    write_csv(records, subs, out / "final_grades.csv")
+    rows = write_stats(records, out / "question_stats.csv", out / "question_stats.json")
+    write_histogram(records, out / "score_histogram.png")
+    write_review(subs, records, out / "review.html")
+    print(summarize(records, format_stats(rows), out, time.monotonic() - start))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""Find the submissions in a folder and check statically what can be known without running them.
+
+Inputs, one row each in the grade sheet:
+
+* ``*.ipynb``: a notebook;
+* ``*.zip``: what ``grader.export()`` writes (the notebook at the zip's top level);
+* ``submission_<id>/`` folders of an unpacked Gradescope "Export Submissions" download, with
+  the download's ``submission_metadata.yml`` (in the folder itself or in a subfolder such as
+  ``assignment_123_export/``) naming each submission's submitters;
+* anything else (``notes.txt``, other folders) is listed as "not a submission".
+
+Nothing here executes student code: notebooks are read as JSON, zips are listed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# statuses of a row of the grade sheet
+GRADED = "graded"
+TIMEOUT = "timeout"
+MALFORMED = "malformed"
+WRONG_ASSIGNMENT = "wrong_assignment"
+CRASHED = "crashed"
+NOT_SUBMISSION = "not_submission"
+STATUSES = (GRADED, TIMEOUT, MALFORMED, WRONG_ASSIGNMENT, CRASHED, NOT_SUBMISSION)
+
+METADATA_FILE = "submission_metadata.yml"
+SUBMISSION_PREFIX = "submission_"
+
+
+@dataclass(frozen=True)
+class Submitter:
+    name: str
+    sid: str
+    email: str
+
+
+@dataclass
+class Submission:
+    """One input: a file of the folder or a Gradescope submission folder."""
+
+    file: str  # the row label: the path relative to the submissions folder
+    path: Path
+    kind: str  # "notebook", "zip", "folder" or "other"
+    submission_id: str | None = None  # Gradescope's, for export folders
+    submitters: list[Submitter] = field(default_factory=list)
+    problem: tuple[str, str] | None = None  # (status, reason) known without grading
+
+    def files(self) -> list[Path]:
+        """The files that make up this submission (a folder's, recursively, without hidden ones)."""
+        if self.path.is_file():
+            return [self.path]
+        return sorted(
+            p for p in self.path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(self.path).parts)
+        )  # fmt: skip
+
+    def content_hash(self) -> str:
+        """SHA-256 of the content (a folder holding a single file hashes as that file)."""
+        files = self.files()
+        if len(files) == 1:
+            return _sha256_file(files[0])
+        h = hashlib.sha256()
+        for f in files:
+            h.update(str(f.relative_to(self.path)).encode() + b"\0")
+            h.update(_sha256_file(f).encode() + b"\0")
+        return h.hexdigest()
+
+    def notebook_bytes(self) -> bytes | None:
+        """The submitted notebook's bytes (from the file, the zip or the folder), or None."""
+        try:
+            if self.kind == "notebook":
+                return self.path.read_bytes()
+            if self.kind == "zip":
+                with zipfile.ZipFile(self.path) as zf:
+                    names = _zip_notebooks(zf)
+                    return zf.read(names[0]) if len(names) == 1 else None
+            if self.kind == "folder":
+                notebooks = [f for f in self.files() if f.parent == self.path and f.suffix == ".ipynb"]
+                if len(notebooks) == 1:
+                    return notebooks[0].read_bytes()
+                zips = [f for f in self.files() if f.suffix == ".zip"]
+                if not notebooks and len(zips) == 1:
+                    return Submission(self.file, zips[0], "zip").notebook_bytes()
+        except (OSError, zipfile.BadZipFile, KeyError):
+            return None
+        return None
+
+    def notebook(self) -> dict[str, Any] | None:
+        """The submitted notebook as parsed JSON, or None when there is none or it is unreadable."""
+        data = self.notebook_bytes()
+        if data is None:
+            return None
+        try:
+            nb = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        return nb if isinstance(nb, dict) and isinstance(nb.get("cells"), list) else None
+
+    @property
+    def names(self) -> str:
+        return "; ".join(s.name for s in self.submitters)
+
+    @property
+    def sids(self) -> str:
+        return "; ".join(s.sid for s in self.submitters)
+
+    @property
+    def emails(self) -> str:
+        return "; ".join(s.email for s in self.submitters)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _zip_notebooks(zf: zipfile.ZipFile) -> list[str]:
+    """Notebooks at the top level of a zip (where Otter looks once Gradescope unpacks it)."""
+    return sorted(n for n in zf.namelist() if n.endswith(".ipynb") and "/" not in n.strip("/"))
+
+
+def assignment_name(zip_path: Path) -> str | None:
+    """The ``assignment_name`` of the autograder zip's ``otter_config.json``."""
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            config = json.loads(zf.read("otter_config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    name = config.get("assignment_name") if isinstance(config, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def check_notebook(name: str, data: bytes, expected: str | None) -> tuple[str, str] | None:
+    """Why a notebook cannot be graded, as ``(status, reason)``, or None (the checks Otter makes first)."""
+    try:
+        nb = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return MALFORMED, f"{name} is not a Jupyter notebook (not UTF-8 text)"
+    except ValueError as e:
+        return MALFORMED, f"{name} is not valid JSON ({e}): probably truncated or edited outside Jupyter"
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or "nbformat" not in nb:
+        return MALFORMED, f"{name} is JSON but not a Jupyter notebook (no 'cells' list or 'nbformat' field)"
+    metadata = nb.get("metadata")
+    otter = metadata.get("otter") if isinstance(metadata, dict) else None
+    got = otter.get("assignment_name") if isinstance(otter, dict) else None
+    if expected and got != expected:
+        which = f"assignment {got!r}" if got else "no assignment (no Otter assignment name in its metadata)"
+        return WRONG_ASSIGNMENT, f"{name} is a notebook for {which}, not {expected!r}"
+    return None
+
+
+def check_zip(path: Path, expected: str | None, label: str) -> tuple[str, str] | None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            notebooks = _zip_notebooks(zf)
+            if not notebooks:
+                return NOT_SUBMISSION, f"{label} is a zip without a notebook at its top level"
+            if len(notebooks) > 1:
+                return MALFORMED, f"{label} holds {len(notebooks)} notebooks ({', '.join(notebooks)}); Otter grades one"
+            data = zf.read(notebooks[0])
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        return MALFORMED, f"{label} is not a readable zip ({e})"
+    return check_notebook(f"{label}:{notebooks[0]}", data, expected)
+
+
+def check_folder(sub: Submission, expected: str | None) -> tuple[str, str] | None:
+    files = sub.files()
+    top_notebooks = [f for f in files if f.parent == sub.path and f.suffix == ".ipynb"]
+    zips = [f for f in files if f.suffix == ".zip"]
+    if len(top_notebooks) == 1:
+        return check_notebook(f"{sub.file}/{top_notebooks[0].name}", top_notebooks[0].read_bytes(), expected)
+    if len(top_notebooks) > 1:
+        return MALFORMED, f"{sub.file} holds {len(top_notebooks)} notebooks; Otter grades one"
+    if len(zips) == 1:
+        return check_zip(zips[0], expected, f"{sub.file}/{zips[0].relative_to(sub.path)}")
+    if not files:
+        return NOT_SUBMISSION, f"{sub.file} is an empty submission folder"
+    return NOT_SUBMISSION, f"{sub.file} holds no notebook ({', '.join(f.name for f in files[:5])})"
+
+
+class _MetadataLoader(yaml.SafeLoader):
+    """SafeLoader that reads Ruby-tagged nodes (``!ruby/object:...``) as plain data."""
+
+
+def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+_MetadataLoader.add_multi_constructor("!", _untagged)
+
+
+def _key(mapping: dict[Any, Any], name: str) -> Any:
+    """``mapping[':name']`` (Gradescope writes Ruby symbols) or ``mapping['name']``."""
+    for k in (f":{name}", name):
+        if k in mapping:
+            return mapping[k]
+    return None
+
+
+def read_metadata(path: Path) -> dict[str, list[Submitter]]:
+    """``submission_<id>`` -> submitters, from a Gradescope export's ``submission_metadata.yml``."""
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_MetadataLoader) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a mapping of submissions")
+    out: dict[str, list[Submitter]] = {}
+    for key, entry in data.items():
+        submitters = _key(entry, "submitters") if isinstance(entry, dict) else None
+        people = []
+        for s in submitters or []:
+            if isinstance(s, dict):
+                people.append(Submitter(*(str(_key(s, k) or "") for k in ("name", "sid", "email"))))
+        out[str(key)] = people
+    return out
+
+
+def discover(folder: Path, expected: str | None, exclude: list[Path] | None = None) -> list[Submission]:
+    """Every input of ``folder``, statically checked, in file-name order."""
+    folder = Path(folder).resolve()
+    excluded = {Path(p).resolve() for p in exclude or []}
+    subs: list[Submission] = []
+
+    def add_export(export: Path, prefix: str) -> None:
+        try:
+            metadata = read_metadata(export / METADATA_FILE)
+        except (OSError, ValueError, yaml.YAMLError) as e:
+            metadata = {}
+            subs.append(Submission(f"{prefix}{METADATA_FILE}", export / METADATA_FILE, "other",
+                                   problem=(MALFORMED, f"Gradescope metadata unreadable: {e}")))  # fmt: skip
+        for entry in sorted(export.iterdir()):
+            if entry.name.startswith(".") or entry.name == METADATA_FILE or entry.resolve() in excluded:
+                continue
+            if entry.is_dir() and (entry.name in metadata or entry.name.startswith(SUBMISSION_PREFIX)):
+                sub = Submission(f"{prefix}{entry.name}", entry, "folder",
+                                 submission_id=entry.name.removeprefix(SUBMISSION_PREFIX),
+                                 submitters=metadata.get(entry.name, []))  # fmt: skip
+                sub.problem = check_folder(sub, expected)
+                subs.append(sub)
+            else:
+                add_entry(entry, prefix)
+
+    def add_entry(entry: Path, prefix: str) -> None:
+        label = f"{prefix}{entry.name}"
+        if entry.is_dir():
+            if (entry / METADATA_FILE).is_file() and not prefix:
+                add_export(entry, f"{entry.name}/")
+            else:
+                subs.append(Submission(label, entry, "other", problem=(
+                    NOT_SUBMISSION, f"{label} is a folder, not a notebook, export zip or Gradescope submission")))
+        elif entry.suffix == ".ipynb":
+            problem = check_notebook(label, entry.read_bytes(), expected)
+            subs.append(Submission(label, entry, "notebook", problem=problem))
+        elif entry.suffix == ".zip":
+            subs.append(Submission(label, entry, "zip", problem=check_zip(entry, expected, label)))
+        else:
+            subs.append(Submission(label, entry, "other", problem=(
+                NOT_SUBMISSION, f"{label} is not a notebook or an export zip")))
+
+    if (folder / METADATA_FILE).is_file():
+        add_export(folder, "")
+    else:
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith(".") or entry.resolve() in excluded:
+                continue
+            if entry.is_dir() and any(p == entry.resolve() or entry.resolve() in p.parents for p in excluded):
+                continue
+            add_entry(entry, "")
+    return subs
+
+
+def gradable_file(sub: Submission, tmp: Path) -> Path:
+    """The file handed to the Gradescope harness: the notebook or zip itself, or a folder zipped up."""
+    if sub.kind != "folder":
+        return sub.path
+    files = sub.files()
+    top_notebooks = [f for f in files if f.parent == sub.path and f.suffix == ".ipynb"]
+    zips = [f for f in files if f.suffix == ".zip"]
+    if len(files) == 1 or (not top_notebooks and len(zips) == 1):
+        return files[0] if len(files) == 1 else zips[0]
+    # several files: Gradescope unpacks an uploaded zip into /autograder/submission, so zip them
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in files:
+            zf.write(f, str(f.relative_to(sub.path)))
+    out = tmp / f"{sub.path.name}.zip"
+    out.write_bytes(buf.getvalue())
+    return out

@@ -1,0 +1,296 @@
+"""Grade many submissions in parallel, each in its own Gradescope sandbox, resumably.
+
+Each worker thread hands one submission at a time to ``tools.gradescope.grade`` (a bubblewrap
+sandbox under cgroup memory and CPU limits with a wall-clock timeout), so every submission
+runs in its own process tree. A finished grading is stored in ``OUT/.state/<key>.json``, the
+key being the SHA-256 of the autograder zip's and the submission's content: a re-run skips
+what is stored (unless ``force``), and a changed zip or a changed submission is regraded.
+A record that timed out (or ran out of memory) is regraded when the limit is raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools.batch.discover import (
+    CRASHED,
+    GRADED,
+    MALFORMED,
+    TIMEOUT,
+    WRONG_ASSIGNMENT,
+    Submission,
+    gradable_file,
+)
+from tools.scores import question_scores
+
+STATE_DIR = ".state"
+STATE_VERSION = 1
+LOG_TAIL = 6000  # characters of the grading log kept for submissions that were not graded
+
+
+@dataclass
+class Options:
+    zip_path: Path
+    memory: int
+    cpus: float
+    timeout: float
+    workers: int
+    force: bool = False
+
+
+@dataclass
+class Record:
+    """The outcome for one submission (what the reports are made from)."""
+
+    file: str
+    status: str
+    reason: str
+    scores: dict[str, tuple[float, float]]  # question -> (score, max_score); empty unless graded
+    key: str = ""
+    peak_memory: int = 0  # bytes, memory.max_usage_in_bytes of the submission's sandbox
+    wall_time: float = 0.0
+    worker: str = ""
+    timeout: float = 0.0
+    memory: int = 0
+    cached: bool = False  # taken from OUT/.state instead of graded in this run
+    log_tail: str = ""
+    output: str = ""  # results.json's top-level output
+
+    @property
+    def total(self) -> float:
+        return sum(s for s, _ in self.scores.values())
+
+    def to_json(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["scores"] = {q: list(v) for q, v in self.scores.items()}
+        d.pop("cached")
+        return {"version": STATE_VERSION, **d}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Record:
+        d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        d["scores"] = {q: (v[0], v[1]) for q, v in d.get("scores", {}).items()}
+        return cls(**d)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def state_key(zip_hash: str, sub: Submission) -> str:
+    return hashlib.sha256(f"{zip_hash}:{sub.content_hash()}".encode()).hexdigest()[:32]
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write via a temporary file in the same folder and ``os.replace``: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class State:
+    """Per-submission records in ``OUT/.state``."""
+
+    def __init__(self, out: Path):
+        self.dir = Path(out) / STATE_DIR
+
+    def load(self, key: str) -> Record | None:
+        try:
+            data = json.loads((self.dir / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            return None
+        try:
+            return Record.from_json(data)
+        except (TypeError, ValueError, IndexError):
+            return None
+
+    def save(self, record: Record) -> None:
+        write_atomic(self.dir / f"{record.key}.json", json.dumps(record.to_json(), indent=1))
+
+
+def reusable(record: Record, options: Options) -> bool:
+    """A stored record stands unless a raised limit could change its outcome."""
+    if record.status == TIMEOUT and options.timeout > record.timeout:
+        return False
+    if record.status == CRASHED and "out of memory" in record.reason and options.memory > record.memory:
+        return False
+    return True
+
+
+def _last_error_line(log: str) -> str:
+    lines = [line.strip() for line in log.strip().splitlines() if line.strip()]
+    for line in reversed(lines):
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b", line):
+            return line[:300]
+    return lines[-1][:300] if lines else "no output"
+
+
+def raw_question_scores(results: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """The questions of ``tools.scores.question_scores`` with the numbers exactly as results.json has them
+    (``3`` stays an int, ``3.0`` a float, as in the CSV ``otter grade`` writes)."""
+    wanted = question_scores(results)
+    return {t["name"]: (t["score"], t["max_score"]) for t in results.get("tests", []) if t.get("name") in wanted}
+
+
+def classify(run: Any, options: Options) -> tuple[str, str, dict[str, tuple[float, float]]]:
+    """``(status, reason, scores)`` of a ``GradescopeRun``."""
+    sandbox = run.sandbox
+    if sandbox.timed_out:
+        return TIMEOUT, f"grading took longer than {options.timeout:g} s and was stopped", {}
+    if sandbox.oom_killed:
+        return CRASHED, f"ran out of memory (limit {options.memory // (1024 * 1024)} MiB) and was killed", {}
+    results = run.results
+    if results is None:
+        detail = "; ".join(run.problems) or "no results.json"
+        return CRASHED, f"the autograder wrote no usable results ({_last_error_line(run.log)}) [{detail[:200]}]", {}
+    tests = {t.get("name"): t for t in results.get("tests", []) if isinstance(t, dict)}
+    if "Submission not graded" in tests:  # autograder.plugins.safe_run refused the submission
+        message = str(tests["Submission not graded"].get("output") or results.get("output") or "")
+        if "grades '" in message or "notebook for" in message:
+            return WRONG_ASSIGNMENT, message, {}
+        return MALFORMED, message, {}
+    if "Autograder Failed" in tests or "Autograder Exception" in tests:
+        exception = str(tests.get("Autograder Exception", {}).get("output", ""))
+        return CRASHED, f"Otter could not grade it: {_last_error_line(exception or run.log)}", {}
+    scores = raw_question_scores(results)
+    if not scores:
+        return CRASHED, f"results.json holds no graded question ({_last_error_line(run.log)})", {}
+    return GRADED, " ".join(str(results.get("output") or "").split())[:500], scores
+
+
+def grade_one(sub: Submission, options: Options, key: str, cancel: threading.Event) -> Record | None:
+    """Grade one submission in its sandbox; None when the run was cancelled."""
+    from tools.gradescope import HarnessError, grade
+    from tools.sandbox import SandboxError
+
+    if cancel.is_set():
+        return None
+    worker = threading.current_thread().name
+    with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
+        try:
+            path = gradable_file(sub, Path(tmp))
+            run = grade(path, zip_path=options.zip_path, memory=options.memory, cpus=options.cpus,
+                        timeout=options.timeout)  # fmt: skip
+        except (HarnessError, SandboxError, OSError) as e:
+            if cancel.is_set():
+                return None
+            return Record(sub.file, CRASHED, f"the grading harness failed: {e}", {}, key="", worker=worker,
+                          timeout=options.timeout, memory=options.memory)  # fmt: skip
+    if cancel.is_set():
+        return None
+    status, reason, scores = classify(run, options)
+    return Record(
+        sub.file, status, reason, scores, key=key,
+        peak_memory=run.sandbox.peak_memory, wall_time=run.sandbox.wall_time, worker=worker,
+        timeout=options.timeout, memory=options.memory,
+        log_tail="" if status == GRADED else run.log[-LOG_TAIL:],
+        output=str((run.results or {}).get("output") or ""),
+    )  # fmt: skip
+
+
+def kill_sandboxes() -> None:
+    """SIGKILL every process in this process's sandbox cgroups (``tools.sandbox`` names them by PID)."""
+    from tools.sandbox import SandboxError, _own_cgroup
+
+    try:
+        base = _own_cgroup("memory")
+    except SandboxError:
+        return
+    for group in base.glob(f"sandbox-{os.getpid()}-*"):
+        try:
+            pids = (group / "cgroup.procs").read_text().split()
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+
+
+def grade_all(
+    subs: list[Submission],
+    options: Options,
+    out: Path,
+    on_record: Callable[[Record], None] = lambda r: None,
+) -> list[Record]:
+    """Grade every submission (static problems and stored records need no sandbox).
+
+    ``on_record`` is called for every record as it becomes known (progress bar). On
+    KeyboardInterrupt the queued submissions are dropped, the running sandboxes killed,
+    nothing of the interrupted gradings stored, and the KeyboardInterrupt re-raised.
+    """
+    state = State(out)
+    zip_hash = sha256_file(options.zip_path)
+    records: dict[int, Record] = {}
+    todo: list[tuple[int, Submission, str]] = []
+    for i, sub in enumerate(subs):
+        if sub.problem is not None:
+            records[i] = Record(sub.file, sub.problem[0], sub.problem[1], {})
+            on_record(records[i])
+            continue
+        key = state_key(zip_hash, sub)
+        stored = None if options.force else state.load(key)
+        if stored is not None and reusable(stored, options):
+            stored.file, stored.cached = sub.file, True
+            records[i] = stored
+            on_record(stored)
+        else:
+            todo.append((i, sub, key))
+
+    cancel = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, options.workers), thread_name_prefix="worker")
+    futures: dict[Future, tuple[int, Submission, str]] = {}
+    try:
+        for item in todo:
+            futures[pool.submit(grade_one, item[1], options, item[2], cancel)] = item
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            for future in done:
+                i, sub, key = futures[future]
+                try:
+                    record = future.result()
+                except Exception as e:  # a bug in this module: still one row per input
+                    record = Record(sub.file, CRASHED, f"batch grader error: {type(e).__name__}: {e}", {})
+                if record is None:
+                    continue
+                if record.key:
+                    state.save(record)
+                records[i] = record
+                on_record(record)
+    except BaseException:
+        cancel.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + 30
+        while any(not f.done() for f in futures) and time.monotonic() < deadline:
+            kill_sandboxes()
+            time.sleep(0.2)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+    return [records[i] for i in range(len(subs))]

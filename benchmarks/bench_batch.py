@@ -1,0 +1,116 @@
+"""Throughput of the batch grader against plain ``otter run`` one after another, side by side.
+
+    python benchmarks/bench_batch.py [--zip ZIP] [--n 8] [--workers N] [--cpus 1.0]
+
+Builds ``--n`` submissions (full_credit, partial, blank, seed_answers in turn), warms the page
+cache with one untimed ``otter run``, then grades them
+
+1. sequentially with ``otter run`` (``tools.otter_run``, no sandbox, no limits), and
+2. with ``python -m tools.batch`` (a sandbox per submission, 768 MiB, ``--cpus`` each,
+   ``--workers`` in parallel, a fresh output folder so nothing is resumed),
+
+and prints both wall times, the throughput ratio (target: at least 1.7x on 2 cores), the peak
+memory of each worker's sandboxes and whether both graded every question the same. Prints
+measured figures only; exit status 1 if a grading failed or the scores disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tools.otter_run import otter_run  # noqa: E402
+from tools.sandbox import MiB  # noqa: E402
+
+ANSWER_SETS = ["full_credit", "partial", "blank", "seed_answers"]
+
+
+def build(n: int, folder: Path) -> list[Path]:
+    from tools.submissions import build_submission
+
+    built = {name: build_submission(name, folder.parent / "built") for name in ANSWER_SETS}
+    paths = []
+    for i in range(n):
+        name = ANSWER_SETS[i % len(ANSWER_SETS)]
+        path = folder / f"student{i + 1:02d}_{name}.ipynb"
+        shutil.copy(built[name], path)
+        paths.append(path)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--zip", type=Path, default=os.environ.get("GRADESCOPE_ZIP"))
+    parser.add_argument("--n", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--cpus", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    if args.zip is None:
+        from tools.build import autograder_zip
+
+        args.zip = autograder_zip()
+    zip_path = Path(args.zip).resolve()
+    print(f"{args.n} submissions, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, zip {zip_path.name}")
+
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        folder = Path(tmp) / "submissions"
+        folder.mkdir()
+        paths = build(args.n, folder)
+
+        otter_run(paths[0], zip_path, Path(tmp) / "warmup")  # page cache, .pyc files: not timed
+        sequential: dict[str, dict[str, tuple[float, float]]] = {}
+        start = time.monotonic()
+        for i, path in enumerate(paths):
+            result = otter_run(path, zip_path, Path(tmp) / f"otter-run-{i}")
+            sequential[path.name] = result.scores
+        seq_wall = time.monotonic() - start
+        print(f"otter run, one after another: {seq_wall:.1f} s ({seq_wall / args.n:.1f} s per submission)")
+
+        out = Path(tmp) / "out"
+        start = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "tools.batch", str(folder), "--out", str(out), "--zip", str(zip_path),
+             "--workers", str(args.workers), "--cpus", str(args.cpus), "--no-progress"],
+            cwd=ROOT, capture_output=True, text=True,
+        )  # fmt: skip
+        batch_wall = time.monotonic() - start
+        if proc.returncode != 0:
+            print(proc.stdout + proc.stderr)
+            return 1
+        records = [json.loads(p.read_text()) for p in (out / ".state").glob("*.json")]
+        print(f"tools.batch, {args.workers} workers at {args.cpus:g} CPU each: {batch_wall:.1f} s "
+              f"(including its own start-up and reports)")  # fmt: skip
+        ratio = seq_wall / batch_wall
+        print(f"throughput: {args.n / seq_wall * 60:.1f} vs {args.n / batch_wall * 60:.1f} submissions/min, "
+              f"ratio {ratio:.2f}x (target >= 1.7x)")  # fmt: skip
+        workers: dict[str, list[dict]] = {}
+        for r in records:
+            workers.setdefault(r["worker"], []).append(r)
+        for worker, rs in sorted(workers.items()):
+            print(f"  {worker}: {len(rs)} submissions, peak memory {max(r['peak_memory'] for r in rs) / MiB:.0f} MiB,"
+                  f" {sum(r['wall_time'] for r in rs) / len(rs):.1f} s each in its sandbox")  # fmt: skip
+
+        by_file = {r["file"]: r for r in records}
+        ok = len(by_file) == args.n
+        for name, scores in sequential.items():
+            record = by_file.get(name)
+            batch_scores = {q: (float(s), float(m)) for q, (s, m) in (record or {}).get("scores", {}).items()}
+            if record is None or record["status"] != "graded" or batch_scores != scores:
+                ok = False
+                print(f"  MISMATCH {name}: otter run {scores} / batch {record and record['status']} {batch_scores}")
+        print("scores: identical for every submission" if ok else "scores: DIFFER (see above)")
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,481 @@
+"""Batch grading of a folder without Docker (``python -m tools.batch``), end to end.
+
+A mixed folder (full, partial and blank notebooks, a ``grader.export()`` zip, a truncated
+notebook, another assignment's notebook, a notebook with never-ending cells and a text file)
+is graded once per module with the CLI: real sandboxes (bubblewrap, cgroup v1), real Otter
+and TensorFlow, two workers. The tests then read every row of ``final_grades.csv``, the
+statistics, the histogram and the review sheet; a second run resumes from ``.state``, a
+Gradescope export folder reuses those gradings, and Ctrl-C leaves no half-written report.
+Needs what ``tests/test_gradescope.py`` needs (root, cgroup v1, bubblewrap).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from otter.grade.utils import POINTS_POSSIBLE_LABEL
+
+from tools.batch.discover import (
+    GRADED,
+    MALFORMED,
+    NOT_SUBMISSION,
+    TIMEOUT,
+    WRONG_ASSIGNMENT,
+    Submission,
+    discover,
+    read_metadata,
+)
+from tools.batch.grade import Record
+from tools.batch.review import extract_answers, render_html, review_rows
+from tools.build import DIST, ROOT, autograder_zip, build
+from tools.submissions import build_submission, load_answer_set, run_as_student
+
+FIXTURES = Path(__file__).parent / "fixtures" / "batch"
+QUESTIONS = [f"q{i}" for i in range(1, 13)]
+OTTER_COLUMNS = ["file", *sorted(QUESTIONS), "total_points_earned", "percent_correct", "grading_status"]
+TIMEOUT_S = 100  # the endless notebook's three `while True` cells need 3 x 60 s under the grading guard
+HTML_ANSWER = 'No: <script>alert("x")</script> & c < h, "quoted"'
+
+EXPECTED_STATUS = {
+    "alice_full.ipynb": GRADED,
+    "bob_partial.ipynb": GRADED,
+    "carol_blank.ipynb": GRADED,
+    "dave_export.zip": GRADED,
+    "erin_truncated.ipynb": MALFORMED,
+    "frank_other_lab.ipynb": WRONG_ASSIGNMENT,
+    "gina_endless.ipynb": TIMEOUT,
+    "notes.txt": NOT_SUBMISSION,
+}
+
+
+@pytest.fixture(scope="module")
+def batch_zip() -> Path:
+    """The built autograder zip (``GRADESCOPE_ZIP=path`` grades with another, as in test_gradescope)."""
+    if os.environ.get("GRADESCOPE_ZIP"):
+        return Path(os.environ["GRADESCOPE_ZIP"]).resolve()
+    if not DIST.exists():
+        build(run_tests=False)
+    return autograder_zip()
+
+
+def _run_cli(folder: Path, out: Path, zip_path: Path, *extra: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "tools.batch", str(folder), "--out", str(out), "--zip", str(zip_path),
+               "--workers", "2", "--timeout", str(TIMEOUT_S), *extra]  # fmt: skip
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def _edited(nb_path: Path, out: Path, edit) -> Path:
+    nb = nbformat.read(nb_path, as_version=4)
+    edit(nb)
+    nbformat.write(nb, out)
+    return out
+
+
+def _endless(nb: nbformat.NotebookNode) -> None:
+    answer_cells = [c for c in nb.cells if c.cell_type == "code" and re.match(r"q\d+_answer = ", c.source)]
+    for cell in answer_cells[:3]:  # three never-ending cells
+        cell.source += "\nwhile True:\n    pass"
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith("q7_answer = "):
+            cell.source = f"q7_answer = {HTML_ANSWER!r}"
+
+
+def _other_assignment(nb: nbformat.NotebookNode) -> None:
+    nb.metadata["otter"]["assignment_name"] = "lstm_basics"
+
+
+@pytest.fixture(scope="module")
+def mixed(batch_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The mixed folder, graded once by the CLI."""
+    base = tmp_path_factory.mktemp("batch")
+    built = base / "built"
+    refs = {name: build_submission(name, built) for name in ("full_credit", "partial", "blank", "seed_answers")}
+    folder = base / "submissions"
+    folder.mkdir()
+    shutil.copy(refs["full_credit"], folder / "alice_full.ipynb")
+    shutil.copy(refs["partial"], folder / "bob_partial.ipynb")
+    shutil.copy(refs["blank"], folder / "carol_blank.ipynb")
+    export = run_as_student(refs["seed_answers"], base / "student-run").export_zip
+    assert export is not None, "the student run of seed_answers wrote no export zip"
+    shutil.copy(export, folder / "dave_export.zip")
+    data = refs["full_credit"].read_bytes()
+    (folder / "erin_truncated.ipynb").write_bytes(data[: len(data) // 2])
+    _edited(refs["full_credit"], folder / "frank_other_lab.ipynb", _other_assignment)
+    _edited(refs["full_credit"], folder / "gina_endless.ipynb", _endless)
+    (folder / "notes.txt").write_text("Grading notes: Gina's notebook never finishes.\n")
+
+    out = base / "out"
+    started = time.monotonic()
+    proc = _run_cli(folder, out, batch_zip)
+    wall = time.monotonic() - started
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {"folder": folder, "out": out, "stdout": proc.stdout, "stderr": proc.stderr, "wall": wall,
+            "zip": batch_zip, "base": base}  # fmt: skip
+
+
+def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+@pytest.fixture(scope="module")
+def sheet(mixed) -> dict[str, dict[str, str]]:
+    header, rows = _rows(mixed["out"] / "final_grades.csv")
+    assert header == [*OTTER_COLUMNS, "status", "reason"], header
+    assert rows[0]["file"] == POINTS_POSSIBLE_LABEL
+    return {row["file"]: row for row in rows}
+
+
+# --- the grade sheet ------------------------------------------------------------------------
+
+
+def test_every_input_has_exactly_one_row_in_file_order(mixed, sheet):
+    _, rows = _rows(mixed["out"] / "final_grades.csv")
+    files = [r["file"] for r in rows[1:]]
+    assert files == sorted(EXPECTED_STATUS), files  # Otter sorts the rows by file name
+    assert {f: sheet[f]["status"] for f in files} == EXPECTED_STATUS, mixed["stdout"]
+
+
+def test_points_per_question_row(sheet):
+    points = sheet[POINTS_POSSIBLE_LABEL]
+    expected = {q: float(p) for q, p in load_answer_set("full_credit")["expect"].items()}
+    assert {q: float(points[q]) for q in QUESTIONS} == expected
+    assert float(points["total_points_earned"]) == sum(expected.values()) == 44
+    assert float(points["percent_correct"]) == 1 and points["grading_status"] == "--"
+    assert points["status"] == points["reason"] == ""
+
+
+@pytest.mark.parametrize(
+    "file, answer_set", [("alice_full.ipynb", "full_credit"), ("bob_partial.ipynb", "partial")]
+)
+def test_graded_notebooks_score_as_their_answer_sets_expect(sheet, file, answer_set):
+    row = sheet[file]
+    expected = {q: float(p) for q, p in load_answer_set(answer_set)["expect"].items()}
+    assert {q: float(row[q]) for q in QUESTIONS} == expected, row
+    assert float(row["total_points_earned"]) == sum(expected.values())
+    assert float(row["percent_correct"]) == round(sum(expected.values()) / 44, 4)
+    assert row["grading_status"] == "Completed"
+
+
+def test_blank_notebook_is_graded_zero(sheet):
+    row = sheet["carol_blank.ipynb"]
+    assert row["status"] == GRADED and row["grading_status"] == "Completed"
+    assert all(float(row[q]) == 0 for q in QUESTIONS)
+    assert float(row["total_points_earned"]) == 0 and float(row["percent_correct"]) == 0
+
+
+def test_export_zip_is_graded_like_its_notebook(sheet):
+    row = sheet["dave_export.zip"]
+    assert row["status"] == GRADED and row["grading_status"] == "Completed", row
+    for q, points in load_answer_set("seed_answers")["expect"].items():
+        assert float(row[q]) == float(points), (q, row)
+
+
+@pytest.mark.parametrize(
+    "file, words",
+    [
+        ("erin_truncated.ipynb", ["not valid JSON"]),
+        ("frank_other_lab.ipynb", ["lstm_basics", "rnn_states"]),
+        ("gina_endless.ipynb", [f"{TIMEOUT_S:g} s"]),
+        ("notes.txt", ["not a notebook"]),
+    ],
+)
+def test_ungraded_inputs_are_zero_rows_saying_why(sheet, file, words):
+    row = sheet[file]
+    assert all(float(row[q]) == 0 for q in QUESTIONS)
+    assert float(row["total_points_earned"]) == 0 and float(row["percent_correct"]) == 0
+    assert row["grading_status"] == row["reason"]  # Otter puts the error in grading_status
+    for word in words:
+        assert word in row["reason"], row
+
+
+def test_the_columns_are_otters_own(sheet, mixed):
+    """The grade sheet's Otter columns equal what otter.grade.utils makes of the same scores."""
+    from otter.grade.utils import merge_scores_to_df
+    from otter.test_files import GradingResults
+    from otter.test_files.abstract_test import TestCase, TestCaseResult
+    from otter.test_files.exception_test import ExceptionTestFile
+
+    results = []
+    for file, row in sheet.items():
+        if file == POINTS_POSSIBLE_LABEL:
+            continue
+        if row["status"] != GRADED:
+            gr = GradingResults.without_results(Exception(row["reason"]))
+        else:
+            files = []
+            for q in QUESTIONS:
+                case = TestCase(q, "", False, _number(sheet[POINTS_POSSIBLE_LABEL][q]), None, None)
+                tf = ExceptionTestFile(q, f"{q}.py", [case])
+                tf.test_case_results = [TestCaseResult(case, "", True)]
+                tf.update_score(_number(row[q]))
+                files.append(tf)
+            gr = GradingResults(files)
+        gr.file = file
+        results.append(gr)
+    expected = merge_scores_to_df(results).to_csv(index=False)
+    ours = grades_frame_from_csv(mixed["out"] / "final_grades.csv")
+    assert ours == expected
+
+
+def _number(text: str) -> int | float:
+    return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
+
+
+def grades_frame_from_csv(path: Path) -> str:
+    import pandas as pd
+
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return df[OTTER_COLUMNS].to_csv(index=False)
+
+
+# --- statistics, histogram, logs, terminal ---------------------------------------------------
+
+
+def test_question_statistics(mixed):
+    stats = json.loads((mixed["out"] / "question_stats.json").read_text())
+    assert [s["question"] for s in stats] == [*QUESTIONS, "total"]
+    by_q = {s["question"]: s for s in stats}
+    assert all(s["count"] == 4 for s in stats)  # full, partial, blank, export
+    assert by_q["q1"]["max"] == 3 and by_q["q1"]["min"] == 0 and by_q["q1"]["zero"] >= 1
+    assert by_q["q7"]["full"] >= 1 and by_q["q7"]["zero"] >= 2  # partial's "I am not sure." and blank
+    assert by_q["total"]["max"] == 44 and by_q["total"]["min"] == 0
+    totals = sorted(_totals(mixed))
+    assert by_q["total"]["median"] == pytest.approx((totals[1] + totals[2]) / 2)
+    assert by_q["total"]["mean"] == pytest.approx(sum(totals) / 4, abs=1e-3)
+    csv_text = (mixed["out"] / "question_stats.csv").read_text()
+    assert csv_text.splitlines()[0] == "question,possible,count,mean,median,min,max,full,zero"
+    assert "question" in mixed["stdout"] and "median" in mixed["stdout"]
+
+
+def _totals(mixed) -> list[float]:
+    _, rows = _rows(mixed["out"] / "final_grades.csv")
+    return [float(r["total_points_earned"]) for r in rows[1:] if r["status"] == GRADED]
+
+
+def test_histogram_is_a_png(mixed):
+    assert (mixed["out"] / "score_histogram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_summary_names_every_failure_and_reports_worker_memory(mixed):
+    out = mixed["stdout"]
+    for file, status in EXPECTED_STATUS.items():
+        if status != GRADED:
+            assert f"{file}: {status}" in out, out
+    peaks = re.findall(r"worker_\d+: \d+ submissions, peak memory (\d+) MiB", out)
+    assert peaks and all(0 < int(p) <= 768 for p in peaks), out
+    assert (mixed["out"] / "logs" / "gina_endless.ipynb.log").is_file()
+    assert "grading" in mixed["stderr"]  # the tqdm progress bar
+
+
+# --- the review sheet ---------------------------------------------------------------------
+
+
+def _review_table(mixed) -> list[list[str]]:
+    text = (mixed["out"] / "review.html").read_text(encoding="utf-8")
+    body = text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def test_review_sheet_lists_every_written_answer_least_confident_first(mixed):
+    from autograder.freetext import QUESTIONS as WRITTEN
+
+    rows = _review_table(mixed)
+    files = {"alice_full.ipynb", "bob_partial.ipynb", "carol_blank.ipynb", "dave_export.zip", "gina_endless.ipynb"}
+    seen = {(re.sub(r"<.*", "", r[2], flags=re.S), r[3]) for r in rows}
+    assert seen == {(f, q) for f in files for q in WRITTEN}
+    assert len(rows) == len(files) * len(WRITTEN)
+    confidences = [float(r[1]) for r in rows]
+    assert confidences == sorted(confidences)
+    partial_q7 = next(r for r in rows if r[2].startswith("bob_partial.ipynb") and r[3] == "q7")
+    assert "I am not sure." in partial_q7[4] and partial_q7[5] == "0 / 5"
+    full_q1 = next(r for r in rows if r[2].startswith("alice_full.ipynb") and r[3] == "q1")
+    assert full_q1[5] == "3 / 3" and "class=found" in full_q1[7]
+
+
+def test_review_sheet_escapes_answers(mixed):
+    text = (mixed["out"] / "review.html").read_text(encoding="utf-8")
+    assert "<script>" not in text
+    assert html.escape(HTML_ANSWER, quote=True) in text
+
+
+def test_answers_are_read_statically():
+    nb = {"cells": [
+        {"cell_type": "code", "source": "q1_answer = 'first'\nq1_answer = 'second'"},
+        {"cell_type": "code", "source": ["%matplotlib inline\n", "q2_answer = ('implicit '\n", "  'concatenation')"]},
+        {"cell_type": "code", "source": "q4_answer = f'{1 + 1} states'"},
+        {"cell_type": "code", "source": "q5_answer = 'kept despite' \nthis is not python("},
+        {"cell_type": "code", "source": "q7_answer = ..."},
+        {"cell_type": "markdown", "source": "q8_answer = 'markdown is not code'"},
+        {"cell_type": "code", "source": "import os\nos.system('touch /tmp/pwned')\nq10_answer = 'x'"},
+    ]}  # fmt: skip
+    answers = extract_answers(nb)
+    assert answers["q1"].text == "second"
+    assert answers["q2"].text == "implicit concatenation"
+    assert answers["q4"].text is None and "f'" in answers["q4"].source
+    assert answers["q5"].text == "kept despite"
+    assert answers["q7"].text is None and answers["q7"].source == "..."
+    assert "q8" not in answers
+    assert answers["q10"].text == "x"
+    assert not Path("/tmp/pwned").exists()
+
+
+def test_review_puts_non_literal_answers_first(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("q1_answer = some_variable"), nbformat.v4.new_code_cell("q2_answer = ...")]
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, path)
+    sub = Submission("x.ipynb", path, "notebook")
+    rows = review_rows([sub], [Record("x.ipynb", GRADED, "", {"q1": (0, 3)})])
+    assert rows[0].question == "q1" and rows[0].confidence == 0.0
+    assert "not a string: some_variable" in render_html(rows)
+
+
+# --- resuming, Gradescope exports, interruption -----------------------------------------------
+
+
+def test_rerun_resumes_without_regrading(mixed):
+    before = (mixed["out"] / "final_grades.csv").read_bytes()
+    proc = _run_cli(mixed["folder"], mixed["out"], mixed["zip"], "--no-progress", timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "graded in this run: 0," in proc.stdout, proc.stdout
+    assert (mixed["out"] / "final_grades.csv").read_bytes() == before
+    assert not list(mixed["out"].rglob("*.tmp"))
+
+
+def test_gradescope_export_rows_carry_the_submitters(mixed, tmp_path):
+    export = tmp_path / "assignment_777_export"
+    export.mkdir()
+    shutil.copy(FIXTURES / "submission_metadata.yml", export / "submission_metadata.yml")
+    (export / "submission_1001").mkdir()
+    shutil.copy(mixed["folder"] / "alice_full.ipynb", export / "submission_1001" / "rnn_states.ipynb")
+    (export / "submission_1002").mkdir()
+    shutil.copy(mixed["folder"] / "carol_blank.ipynb", export / "submission_1002" / "rnn_states.ipynb")
+    (export / "submission_1003").mkdir()
+    (export / "submission_1003" / "answers.txt").write_text("I could not get Jupyter to start.\n")
+    out = tmp_path / "out"
+    shutil.copytree(mixed["out"] / ".state", out / ".state")  # same content: nothing to regrade
+
+    proc = _run_cli(export, out, mixed["zip"], "--no-progress", timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "graded in this run: 0," in proc.stdout, proc.stdout
+    header, rows = _rows(out / "final_grades.csv")
+    assert header == [*OTTER_COLUMNS, "status", "reason", "submission_id", "names", "sids", "emails"]
+    by_file = {r["file"]: r for r in rows}
+    assert set(by_file) == {POINTS_POSSIBLE_LABEL, "submission_1001", "submission_1002", "submission_1003"}
+    assert by_file["submission_1001"]["names"] == "Ann Lee"
+    assert float(by_file["submission_1001"]["total_points_earned"]) == 44
+    group = by_file["submission_1002"]
+    assert group["submission_id"] == "1002" and group["names"] == "Ben Ode; Chloé Ruiz"
+    assert group["sids"] == "3031002; 3031003" and group["emails"] == "ben.ode@example.edu; chloe.ruiz@example.edu"
+    assert by_file["submission_1003"]["status"] == NOT_SUBMISSION and by_file["submission_1003"]["sids"] == "3031004"
+    review = (out / "review.html").read_text(encoding="utf-8")
+    assert "Ben Ode; Chlo" in review
+
+
+def test_discover_handles_a_folder_holding_an_export(tmp_path):
+    export = tmp_path / "assignment_777_export"
+    (export / "submission_1001").mkdir(parents=True)
+    shutil.copy(FIXTURES / "submission_metadata.yml", export / "submission_metadata.yml")
+    (export / "submission_1001" / "rnn_states.ipynb").write_text("{")
+    (tmp_path / "stray").mkdir()
+    subs = discover(tmp_path, "rnn_states")
+    assert [(s.file, s.problem[0]) for s in subs] == [
+        ("assignment_777_export/submission_1001", MALFORMED),
+        ("stray", NOT_SUBMISSION),
+    ]
+    assert subs[0].submitters[0].email == "ann.lee@example.edu"
+    assert read_metadata(FIXTURES / "submission_metadata.yml")["submission_1002"][1].name == "Chloé Ruiz"
+
+
+def test_ctrl_c_leaves_no_half_written_report(mixed, tmp_path):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    _edited(mixed["folder"] / "bob_partial.ipynb", folder / "late.ipynb",
+            lambda nb: nb.cells.append(nbformat.v4.new_markdown_cell("late")))  # fmt: skip
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "tools.batch", str(folder), "--out", str(out), "--zip", str(mixed["zip"]),
+               "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _sandboxes(proc.pid) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert _sandboxes(proc.pid), "no sandbox was started"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=40)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stdout + stderr
+    assert "interrupted" in stderr
+    assert not (out / "final_grades.csv").exists()
+    assert not list(out.rglob("*.tmp")) and not list((out / ".state").glob("*.json"))
+    assert not _sandboxes(proc.pid)
+
+
+def _sandboxes(pid: int) -> list[Path]:
+    from tools.sandbox import _own_cgroup
+
+    return list(_own_cgroup("memory").glob(f"sandbox-{pid}-*"))
+
+
+# --- classification of a sandbox run, without a sandbox ------------------------------------------
+
+
+def _fake_run(results=None, *, timed_out=False, oom=False, log="", problems=()):
+    from types import SimpleNamespace
+
+    sandbox = SimpleNamespace(timed_out=timed_out, oom_killed=oom, peak_memory=0, wall_time=1.0)
+    return SimpleNamespace(sandbox=sandbox, results=results, problems=list(problems), log=log)
+
+
+def test_classify_covers_every_way_a_run_ends():
+    from pathlib import Path as P
+
+    from tools.batch.discover import CRASHED
+    from tools.batch.grade import Options, classify
+
+    options = Options(zip_path=P("x.zip"), memory=768 * 2**20, cpus=1.0, timeout=30, workers=1)
+    expected_timeout = (TIMEOUT, "grading took longer than 30 s and was stopped")
+    assert classify(_fake_run(timed_out=True), options)[:2] == expected_timeout
+    status, reason, _ = classify(_fake_run(oom=True), options)
+    assert status == CRASHED and "out of memory (limit 768 MiB)" in reason
+    status, reason, _ = classify(_fake_run(log="Traceback ...\nModuleNotFoundError: No module named 'x'\n"), options)
+    assert status == CRASHED and "ModuleNotFoundError: No module named 'x'" in reason
+    failed = {"tests": [{"name": "Autograder Failed", "output": "..."},
+                        {"name": "Autograder Exception", "output": "Traceback\nValueError: boom"}]}  # fmt: skip
+    status, reason, _ = classify(_fake_run(failed), options)
+    assert status == CRASHED and "ValueError: boom" in reason
+    refused = {"tests": [{"name": "Submission not graded", "score": 0, "max_score": 0,
+                          "output": "This Gradescope assignment grades 'rnn_states', but x.ipynb is a notebook for "
+                                    "assignment 'other'."}]}  # fmt: skip
+    assert classify(_fake_run(refused), options)[0] == WRONG_ASSIGNMENT
+    graded = {"tests": [{"name": "Public Tests", "score": 0, "max_score": 0},
+                        {"name": "q1", "score": 1.5, "max_score": 3}, {"name": "q2", "score": 3, "max_score": 3}],
+              "output": "Cell 9 ran longer than 60 s and was stopped"}  # fmt: skip
+    status, reason, scores = classify(_fake_run(graded), options)
+    assert (status, scores) == (GRADED, {"q1": (1.5, 3), "q2": (3, 3)}) and "Cell 9" in reason
+
+
+def test_stored_timeouts_are_regraded_with_a_longer_timeout():
+    from pathlib import Path as P
+
+    from tools.batch.grade import Options, reusable
+
+    record = Record("x.ipynb", TIMEOUT, "", {}, timeout=30)
+    assert reusable(record, Options(P("x.zip"), 768, 1.0, 30, 1))
+    assert not reusable(record, Options(P("x.zip"), 768, 1.0, 60, 1))

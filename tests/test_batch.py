@@ -479,3 +479,26 @@ def test_stored_timeouts_are_regraded_with_a_longer_timeout():
     record = Record("x.ipynb", TIMEOUT, "", {}, timeout=30)
     assert reusable(record, Options(P("x.zip"), 768, 1.0, 30, 1))
     assert not reusable(record, Options(P("x.zip"), 768, 1.0, 60, 1))
+
+
+def test_identical_submissions_are_graded_once(tmp_path, monkeypatch):
+    from tools.batch import grade as grade_module
+
+    calls = []
+
+    def fake_grade_one(sub, options, key, cancel):
+        calls.append(sub.file)
+        return Record(sub.file, GRADED, "", {"q1": (3, 3)}, key=key, worker="worker_0")
+
+    monkeypatch.setattr(grade_module, "grade_one", fake_grade_one)
+    for name in ("a.ipynb", "b.ipynb", "c.ipynb"):
+        (tmp_path / name).write_text("same" if name != "c.ipynb" else "different")
+    subs = [Submission(n, tmp_path / n, "notebook") for n in ("a.ipynb", "b.ipynb", "c.ipynb")]
+    (tmp_path / "ag.zip").write_bytes(b"zip")
+    options = grade_module.Options(tmp_path / "ag.zip", 768, 1.0, 60, 2)
+    records = grade_module.grade_all(subs, options, tmp_path / "out")
+    assert sorted(calls) == ["a.ipynb", "c.ipynb"]
+    assert [r.file for r in records] == ["a.ipynb", "b.ipynb", "c.ipynb"]
+    assert records[1].cached and records[1].scores == {"q1": (3, 3)}
+    again = grade_module.grade_all(subs, options, tmp_path / "out")  # resumed: nothing graded
+    assert len(calls) == 2 and all(r.cached for r in again)

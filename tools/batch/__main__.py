@@ -49,7 +49,8 @@ def summarize(records: list[Record], stats_text: str, out: Path, wall: float) ->
     graded_now = [r for r in records if not r.cached and r.key]
     lines = [
         f"{len(records)} inputs: " + ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]),
-        f"graded in this run: {len(graded_now)}, reused from {out / '.state'}: {sum(r.cached for r in records)}, "
+        f"graded in this run: {len(graded_now)}, reused (earlier run in {out / '.state'} or identical content): "
+        f"{sum(r.cached for r in records)}, "
         f"wall time {wall:.1f} s",
     ]
     workers: dict[str, list[Record]] = {}

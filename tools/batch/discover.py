@@ -34,6 +34,7 @@ NOT_SUBMISSION = "not_submission"
 STATUSES = (GRADED, TIMEOUT, MALFORMED, WRONG_ASSIGNMENT, CRASHED, NOT_SUBMISSION)
 
 METADATA_FILE = "submission_metadata.yml"
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # a notebook inside a zip is read only up to this size (zip bombs)
 SUBMISSION_PREFIX = "submission_"
 
 
@@ -83,7 +84,9 @@ class Submission:
             if self.kind == "zip":
                 with zipfile.ZipFile(self.path) as zf:
                     names = _zip_notebooks(zf)
-                    return zf.read(names[0]) if len(names) == 1 else None
+                    if len(names) != 1 or zf.getinfo(names[0]).file_size > MAX_NOTEBOOK_BYTES:
+                        return None
+                    return zf.read(names[0])
             if self.kind == "folder":
                 notebooks = [f for f in self.files() if f.parent == self.path and f.suffix == ".ipynb"]
                 if len(notebooks) == 1:
@@ -170,6 +173,9 @@ def check_zip(path: Path, expected: str | None, label: str) -> tuple[str, str] |
                 return NOT_SUBMISSION, f"{label} is a zip without a notebook at its top level"
             if len(notebooks) > 1:
                 return MALFORMED, f"{label} holds {len(notebooks)} notebooks ({', '.join(notebooks)}); Otter grades one"
+            size = zf.getinfo(notebooks[0]).file_size
+            if size > MAX_NOTEBOOK_BYTES:
+                return MALFORMED, f"{label}:{notebooks[0]} unpacks to {size // (1024 * 1024)} MiB, not a notebook"
             data = zf.read(notebooks[0])
     except (zipfile.BadZipFile, OSError, EOFError) as e:
         return MALFORMED, f"{label} is not a readable zip ({e})"
@@ -260,6 +266,10 @@ def discover(folder: Path, expected: str | None, exclude: list[Path] | None = No
         if entry.is_dir():
             if (entry / METADATA_FILE).is_file() and not prefix:
                 add_export(entry, f"{entry.name}/")
+            elif entry.name.startswith(SUBMISSION_PREFIX):  # an export folder without its metadata file
+                sub = Submission(label, entry, "folder", submission_id=entry.name.removeprefix(SUBMISSION_PREFIX))
+                sub.problem = check_folder(sub, expected)
+                subs.append(sub)
             else:
                 subs.append(Submission(label, entry, "other", problem=(
                     NOT_SUBMISSION, f"{label} is a folder, not a notebook, export zip or Gradescope submission")))

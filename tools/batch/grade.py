@@ -64,7 +64,7 @@ class Record:
     worker: str = ""
     timeout: float = 0.0
     memory: int = 0
-    cached: bool = False  # taken from OUT/.state instead of graded in this run
+    cached: bool = False  # taken from OUT/.state, or from an identical submission, instead of graded
     log_tail: str = ""
     output: str = ""  # results.json's top-level output
 
@@ -248,6 +248,8 @@ def grade_all(
     zip_hash = sha256_file(options.zip_path)
     records: dict[int, Record] = {}
     todo: list[tuple[int, Submission, str]] = []
+    first: dict[str, int] = {}
+    duplicates: dict[str, list[tuple[int, Submission]]] = {}
     for i, sub in enumerate(subs):
         if sub.problem is not None:
             records[i] = Record(sub.file, sub.problem[0], sub.problem[1], {})
@@ -259,7 +261,10 @@ def grade_all(
             stored.file, stored.cached = sub.file, True
             records[i] = stored
             on_record(stored)
+        elif key in first:  # the same content twice (e.g. two untouched notebooks): graded once
+            duplicates.setdefault(key, []).append((i, sub))
         else:
+            first[key] = i
             todo.append((i, sub, key))
 
     cancel = threading.Event()
@@ -283,6 +288,10 @@ def grade_all(
                     state.save(record)
                 records[i] = record
                 on_record(record)
+                for j, twin in duplicates.get(key, []):
+                    records[j] = Record.from_json({**record.to_json(), "file": twin.file})
+                    records[j].cached = True
+                    on_record(records[j])
     except BaseException:
         cancel.set()
         pool.shutdown(wait=False, cancel_futures=True)

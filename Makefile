@@ -38,6 +38,7 @@ demo: $(BUILT)
 	$(PY) -m tools.demo
 
 test: $(INSTALLED) system $(BUILT)
+	$(PY) -m ruff check .
 	$(PY) -m pytest tests
 
 lint: $(INSTALLED)

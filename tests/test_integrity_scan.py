@@ -19,7 +19,8 @@ CASES = yaml.safe_load(HOSTILE.read_text())
 def test_shipped_cells_match_the_student_notebook(ag_zip, dist):
     nb = nbformat.read(dist / "student" / "rnn_states.ipynb", as_version=4)
     shipped = json.loads(scan.SHIPPED_CELLS.read_text())["digests"]
-    assert scan.shipped_digests(nb) == shipped, "run: python -m autograder.integrity.scan --write-shipped dist/student/rnn_states.ipynb"
+    refresh = "run: python -m autograder.integrity.scan --write-shipped dist/student/rnn_states.ipynb"
+    assert scan.shipped_digests(nb) == shipped, refresh
 
 
 @pytest.mark.parametrize("name", ["full_credit", "seed_answers", "partial", "blank"])
@@ -98,5 +99,6 @@ def test_otter_config_enables_the_plugin():
     config = json.loads((Path(__file__).parents[1] / "otter_config.json").read_text())
     entries = [next(iter(p)) if isinstance(p, dict) else p for p in config["plugins"]]
     assert "autograder.integrity.plugin.IntegrityPlugin" in entries
-    settings = next(p for p in config["plugins"] if isinstance(p, dict) and "autograder.integrity.plugin.IntegrityPlugin" in p)
-    policy.Policy.from_config(settings["autograder.integrity.plugin.IntegrityPlugin"])
+    name = "autograder.integrity.plugin.IntegrityPlugin"
+    settings = next(p for p in config["plugins"] if isinstance(p, dict) and name in p)
+    policy.Policy.from_config(settings[name])

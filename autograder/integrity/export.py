@@ -29,8 +29,8 @@ ALLOWED_KERAS_CLASSES = {
     "Dense", "Activation", "Dropout", "Reshape", "Flatten", "RepeatVector", "TimeDistributed",
     "DTypePolicy", "FloatDTypePolicy", "GlorotUniform", "Orthogonal", "Zeros", "Ones", "HeNormal",
     "HeUniform", "GlorotNormal", "RandomNormal", "RandomUniform", "Constant", "Identity",
-    "TruncatedNormal", "L1", "L2", "L1L2", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "KerasTensor", "__keras_tensor__",
-    "__tuple__",
+    "TruncatedNormal", "L1", "L2", "L1L2", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "KerasTensor",
+    "__keras_tensor__", "__tuple__",
 }  # fmt: skip
 
 

@@ -239,9 +239,8 @@ class IntegrityPlugin(AbstractOtterPlugin):
         lines = ["Integrity check"]
         if self.decision is None:
             return "\n".join(lines + ["  (did not run)"])
-        lines += [
-            f"  flagged: {'yes' if self.decision.flagged else 'no'}; zeroed: {', '.join(self.decision.zeroed) or 'none'}"
-        ]
+        zeroed = ", ".join(self.decision.zeroed) or "none"
+        lines += [f"  flagged: {'yes' if self.decision.flagged else 'no'}; zeroed: {zeroed}"]
         lines += [f"  - {f.reason}" for f in self.decision.flags]
         lines += [f"  log: {entry}" for entry in self.log]
         return "\n".join(lines)

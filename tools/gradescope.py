@@ -184,6 +184,8 @@ def grade(
             env=env,
             output=log_path,
             sample_processes=sample_processes,
+            # the venv stands in for the image's Python; a clone under /tmp would be hidden
+            read_only=[VENV_PYTHON.parent.parent],
         )
         log = log_path.read_text(errors="replace")
         results, problems = read_results(root / "results" / "results.json", config)

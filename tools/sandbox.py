@@ -200,7 +200,13 @@ class _Cgroups:
 
 
 def _bwrap_command(
-    bwrap: str, command: Sequence[str], root: Path, mount_point: str, env: Mapping[str, str], cwd: str
+    bwrap: str,
+    command: Sequence[str],
+    root: Path,
+    mount_point: str,
+    env: Mapping[str, str],
+    cwd: str,
+    read_only: Sequence[Path] = (),
 ) -> list[str]:
     args = [bwrap, "--tmpfs", "/"]
     hidden = {"proc", "dev", "tmp", Path(mount_point).parts[1]}
@@ -217,6 +223,8 @@ def _bwrap_command(
         "--dev", "/dev",
         "--tmpfs", "/dev/shm",
         "--tmpfs", "/tmp",
+        # host paths the command needs even where a private mount hides them (a clone under /tmp)
+        *[arg for path in read_only for arg in ("--ro-bind", str(path), str(path))],
         "--bind", str(root), mount_point,
         "--remount-ro", "/",
         "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
@@ -241,6 +249,7 @@ def run(
     cwd: str | None = None,
     output: Path | None = None,
     sample_processes: bool = False,
+    read_only: Sequence[Path] = (),
 ) -> SandboxResult:
     """Run ``command`` in the sandbox and return what happened.
 
@@ -255,6 +264,8 @@ def run(
         cwd: working directory inside (default ``mount_point``).
         output: file receiving the command's stdout and stderr (default: inherited).
         sample_processes: also record the peak anonymous RSS of each process (by command line).
+        read_only: host directories to show read-only at the same path even where the sandbox's
+            own mounts would hide them (e.g. a virtual environment under ``/tmp``).
     """
     bwrap = require_bwrap()
     root = Path(root).resolve()
@@ -264,7 +275,8 @@ def run(
         raise SandboxError(f"bad mount point {mount_point!r}")
     if env is None:
         env = {"PATH": DEFAULT_PATH, "HOME": "/tmp", "LANG": "C.UTF-8"}
-    argv = _bwrap_command(bwrap, command, root, mount_point, env, cwd or mount_point)
+    read_only = [Path(p).resolve() for p in read_only]
+    argv = _bwrap_command(bwrap, command, root, mount_point, env, cwd or mount_point, read_only)
 
     groups = _Cgroups(memory, cpus)
     peak = {"rss": 0}

@@ -30,8 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.batch", description=__doc__.split("\n\n")[0])
     parser.add_argument("submissions", type=Path, help="folder of .ipynb / export .zip files or a Gradescope export")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="parallel sandboxes (default: cores; one more fills the moments a kernel starts or stops)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="parallel sandboxes (default: cores; one more fills the moments a kernel starts or stops)",
+    )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per submission (default 600)")
     parser.add_argument("--memory", default="768M", help="memory limit per submission (default 768M)")
     parser.add_argument("--cpus", type=float, default=DEFAULT_CPUS, help="CPU quota per submission (default 1.0)")

@@ -271,16 +271,28 @@ def discover(folder: Path, expected: str | None, exclude: list[Path] | None = No
                 sub.problem = check_folder(sub, expected)
                 subs.append(sub)
             else:
-                subs.append(Submission(label, entry, "other", problem=(
-                    NOT_SUBMISSION, f"{label} is a folder, not a notebook, export zip or Gradescope submission")))
+                subs.append(
+                    Submission(
+                        label,
+                        entry,
+                        "other",
+                        problem=(
+                            NOT_SUBMISSION,
+                            f"{label} is a folder, not a notebook, export zip or Gradescope submission",
+                        ),
+                    )
+                )
         elif entry.suffix == ".ipynb":
             problem = check_notebook(label, entry.read_bytes(), expected)
             subs.append(Submission(label, entry, "notebook", problem=problem))
         elif entry.suffix == ".zip":
             subs.append(Submission(label, entry, "zip", problem=check_zip(entry, expected, label)))
         else:
-            subs.append(Submission(label, entry, "other", problem=(
-                NOT_SUBMISSION, f"{label} is not a notebook or an export zip")))
+            subs.append(
+                Submission(
+                    label, entry, "other", problem=(NOT_SUBMISSION, f"{label} is not a notebook or an export zip")
+                )
+            )
 
     if (folder / METADATA_FILE).is_file():
         add_export(folder, "")

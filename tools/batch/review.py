@@ -184,7 +184,7 @@ def render_html(rows: list[ReviewRow], title: str = "Written answers to review")
             answer = f"<span class=note>not a string: {_e(r.answer.source or 'no answer')}</span>"
         qs = f"{r.question_score[0]:g} / {r.question_score[1]:g}" if r.question_score else "-"
         found = "".join(
-            f'<div class=found>{_e(cid)}{": &ldquo;" + _e(ev) + "&rdquo;" if ev else ""} ({conf:g})</div>'
+            f"<div class=found>{_e(cid)}{': &ldquo;' + _e(ev) + '&rdquo;' if ev else ''} ({conf:g})</div>"
             for cid, ev, conf in r.found
         )
         missing = "".join(f"<div class=missing>{_e(cid)}: {_e(hint)} ({conf:g})</div>" for cid, hint, conf in r.missing)

@@ -99,7 +99,9 @@ def test_sandbox_mounts_root_read_only_host_no_network(tmp_path: Path):
 
 def test_sandbox_memory_limit_oom_is_reported(tmp_path: Path):
     hog = f"{sys.executable} -c \"b = bytearray(400 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])\""
-    result = run(["/bin/sh", "-c", hog], root=tmp_path, memory=parse_size("200M"), timeout=60)
+    result = run(
+        ["/bin/sh", "-c", hog], root=tmp_path, memory=parse_size("200M"), timeout=60, read_only=[Path(sys.prefix)]
+    )
     assert result.oom_killed
     assert result.returncode != 0
     assert result.peak_memory <= 200 * MiB
@@ -122,7 +124,7 @@ def test_sandbox_cpu_quota_holds_to_half_a_cpu(tmp_path: Path):
     log = tmp_path / "log"
     root = tmp_path / "r"
     root.mkdir()
-    run([sys.executable, "-c", code], root=root, cpus=0.5, timeout=60, output=log)
+    run([sys.executable, "-c", code], root=root, cpus=0.5, timeout=60, output=log, read_only=[Path(sys.prefix)])
     assert 0.8 < float(log.read_text().split()[-1]) < 2.0  # ~1.5 CPU-seconds in 3 s
 
 

@@ -156,3 +156,12 @@ def test_answer_set_that_does_not_fit_is_rejected(dist):
     nb = nbformat.read(dist / "student" / "rnn_states.ipynb", as_version=4)
     with pytest.raises(AnswerSetError, match="no_such_variable"):
         fill(nb, {"code": {}, "answers": {"no_such_variable": 1}, "replace": []})
+
+
+def test_student_notebook_ends_with_check_all_and_export_without_pdf(dist):
+    nb = nbformat.read(dist / "student" / "rnn_states.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert code[0].endswith('grader = otter.Notebook("rnn_states.ipynb")')
+    assert code[-2].strip() == "grader.check_all()"
+    assert "grader.export(pdf=False" in code[-1]
+    assert nb.metadata["otter"]["assignment_name"] == "rnn_states"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -84,12 +85,13 @@ def test_sandbox_mounts_root_read_only_host_no_network(tmp_path: Path):
         "touch /autograder/ok && echo WROTE_ROOT; "
         "touch /work/nope 2>/dev/null || echo HOST_READ_ONLY; "
         "touch /tmp/x && echo PRIVATE_TMP; "
-        f"{sys.executable} -c \"import socket; socket.create_connection(('pypi.org', 443), timeout=3)\" "
-        "2>/dev/null || echo NO_NETWORK"
+        # NO_NETWORK only from a Python that ran and could not connect, not from one that failed to start
+        f"{sys.executable} -c \"import socket\ntry: socket.create_connection(('pypi.org', 443), timeout=3)\n"
+        "except OSError: print('NO_NETWORK')\""
     )
     root = tmp_path / "root"
     root.mkdir()
-    result = run(["/bin/sh", "-c", script], root=root, timeout=60, output=log)
+    result = run(["/bin/sh", "-c", script], root=root, timeout=60, output=log, read_only=[Path(sys.prefix)])
     text = log.read_text()
     assert result.returncode == 0, text
     for marker in ("WROTE_ROOT", "HOST_READ_ONLY", "PRIVATE_TMP", "NO_NETWORK"):
@@ -109,10 +111,12 @@ def test_sandbox_memory_limit_oom_is_reported(tmp_path: Path):
 
 def test_sandbox_timeout_kills_whole_tree(tmp_path: Path):
     # a background child that would outlive its parent, and a busy loop
-    result = run(["/bin/sh", "-c", "sleep 300 & while :; do :; done"], root=tmp_path, timeout=3)
+    # a unique duration, so that no other process on the machine matches it
+    sleeper = f"sleep {300 + uuid.uuid4().int % 1000}.{os.getpid()}"
+    result = run(["/bin/sh", "-c", f"{sleeper} & while :; do :; done"], root=tmp_path, timeout=3)
     assert result.timed_out
     assert result.wall_time < 30
-    leftovers = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True).stdout.split()
+    leftovers = subprocess.run(["pgrep", "-f", sleeper], capture_output=True, text=True).stdout.split()
     assert not leftovers
 
 

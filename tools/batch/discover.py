@@ -69,11 +69,11 @@ class Submission:
         """SHA-256 of the content (a folder holding a single file hashes as that file)."""
         files = self.files()
         if len(files) == 1:
-            return _sha256_file(files[0])
+            return sha256_file(files[0])
         h = hashlib.sha256()
         for f in files:
             h.update(str(f.relative_to(self.path)).encode() + b"\0")
-            h.update(_sha256_file(f).encode() + b"\0")
+            h.update(sha256_file(f).encode() + b"\0")
         return h.hexdigest()
 
     def notebook_bytes(self) -> bytes | None:
@@ -122,12 +122,10 @@ class Submission:
         return "; ".join(s.email for s in self.submitters)
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's content."""
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _zip_notebooks(zf: zipfile.ZipFile) -> list[str]:

@@ -32,6 +32,7 @@ from tools.batch.discover import (
     WRONG_ASSIGNMENT,
     Submission,
     gradable_file,
+    sha256_file,
 )
 from tools.scores import question_scores
 
@@ -83,14 +84,6 @@ class Record:
         d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         d["scores"] = {q: (v[0], v[1]) for q, v in d.get("scores", {}).items()}
         return cls(**d)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def state_key(zip_hash: str, sub: Submission) -> str:

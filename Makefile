@@ -21,11 +21,17 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 
 venv: $(INSTALLED)
 
-# Debian packages: bubblewrap sandboxes grading like Gradescope's container.
+# Debian packages: bubblewrap sandboxes grading like Gradescope's container; chromium and its
+# driver are the student's browser in tests/test_browser.py.
 system:
-	@command -v bwrap >/dev/null 2>&1 || { \
-		echo "installing bubblewrap (apt-get)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
+	@missing=""; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -x /usr/bin/chromedriver || missing="$$missing chromium-driver"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 # otter assign: student notebook, solutions notebook and exactly one autograder zip.
 $(BUILT): $(INSTALLED) $(SOURCES)

@@ -52,3 +52,11 @@ def expected() -> Callable[[str], dict[str, float]]:
 @pytest.fixture(scope="session")
 def dist() -> Path:
     return DIST
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

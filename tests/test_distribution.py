@@ -163,5 +163,7 @@ def test_student_notebook_ends_with_check_all_and_export_without_pdf(dist):
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert code[0].endswith('grader = otter.Notebook("rnn_states.ipynb")')
     assert code[-2].strip() == "grader.check_all()"
-    assert "grader.export(pdf=False" in code[-1]
+    assert code[-1].rstrip().endswith("export_submission(grader)")
+    helper = next(c for c in code if c.startswith("# Submission helper"))
+    assert 'grader.export(pdf=False, run_tests=not fresh_run, export_path=partial' in helper
     assert nb.metadata["otter"]["assignment_name"] == "rnn_states"

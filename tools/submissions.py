@@ -55,6 +55,34 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
+_TEXT_BLANK_BODY = ("...", '"""')  # a written answer's blank: `name = """`, then these two lines
+
+
+def _text_literal(text: str) -> str:
+    # written as a student would, between triple quotes, unless the text cannot sit there as is
+    if '"""' in text or "\\" in text or text.endswith('"'):
+        return repr(text)
+    return f'"""\n{text}\n"""'
+
+
+def _fill_text_blanks(lines: list[str], answers: dict[str, Any], used: set[str]) -> list[str]:
+    """Replace each written answer's triple-quoted blank with the answer set's text."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        match = re.fullmatch(r"(\w+) = \"\"\"", lines[i].strip())
+        block = tuple(line.strip() for line in lines[i + 1 : i + 3])
+        if match and match.group(1) in answers and block == _TEXT_BLANK_BODY:
+            name = match.group(1)
+            out.extend(f"{name} = {_text_literal(str(answers[name]))}".split("\n"))
+            used.add(name)
+            i += 3
+            continue
+        out.append(lines[i])
+        i += 1
+    return out
+
+
 def fill(nb: nbformat.NotebookNode, answer_set: dict[str, Any]) -> nbformat.NotebookNode:
     """Return a copy of the student notebook with the answer set's blanks and edits applied."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # deep copy
@@ -66,7 +94,7 @@ def fill(nb: nbformat.NotebookNode, answer_set: dict[str, Any]) -> nbformat.Note
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        lines = cell.source.split("\n")
+        lines = _fill_text_blanks(cell.source.split("\n"), answer_set["answers"], used)
         for i, line in enumerate(lines):
             if line.strip() in edits:
                 indent = line[: len(line) - len(line.lstrip())]
@@ -123,18 +151,19 @@ def _questions(nb: nbformat.NotebookNode) -> list[str]:
     ]
 
 
-def run_as_student(notebook: Path, workdir: Path, timeout: int = 300) -> StudentRun:
+def run_as_student(notebook: Path, workdir: Path, timeout: int = 300, saved: Path | None = None) -> StudentRun:
     """Execute ``notebook`` top to bottom in a fresh kernel in ``workdir``, export cell included.
 
     The notebook is saved under the assignment's file name first, as a student's would be,
-    because ``otter.Notebook(...)`` and the export look for that file.
+    because ``otter.Notebook(...)`` and the export look for that file; ``saved`` is what is on
+    disk instead, for a student who ran ``notebook`` without saving it.
     """
     from nbclient import NotebookClient
 
     workdir.mkdir(parents=True, exist_ok=True)
-    saved = workdir / MASTER.name
-    shutil.copy(notebook, saved)
-    nb = nbformat.read(saved, as_version=4)
+    on_disk = workdir / MASTER.name
+    shutil.copy(saved or notebook, on_disk)
+    nb = nbformat.read(notebook, as_version=4)
     questions = _questions(nb)
     checks = f"{{q: bool(grader.check(q).passed_all_public) for q in {questions!r}}}"
     probe = f"import json as _json\nprint({_CHECKS_MARKER!r} + _json.dumps({checks}))"
@@ -156,9 +185,9 @@ def run_as_student(notebook: Path, workdir: Path, timeout: int = 300) -> Student
         for output in cell.get("outputs", [])
         if output.get("output_type") == "error"
     ]
-    executed = workdir / f"{saved.stem}.executed.ipynb"
+    executed = workdir / f"{on_disk.stem}.executed.ipynb"
     nbformat.write(nb, executed)
-    zips = sorted(workdir.glob(f"{saved.stem}_*.zip"))
+    zips = sorted(workdir.glob(f"{on_disk.stem}_*.zip"))
     return StudentRun(executed, zips[-1] if zips else None, public_checks, errors)
 
 

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import snowballstemmer
 
@@ -129,9 +130,24 @@ def _emit_word(raw: str, start: int, end: int, out: list[Token]) -> None:
     out.append(Token(raw, stem(raw), start, end))
 
 
+# Answers are typed between triple quotes, where a long sentence is broken across lines by hand.
+# A break after a line this long is such a wrap (a space); after a shorter line, a list item's end.
+_WRAPPED_LINE = 50
+
+
+def unwrap(text: str) -> str:
+    """Join hand-wrapped lines into their sentences; keep the breaks of lists and paragraphs."""
+    lines = [line.strip() for line in text.strip().split("\n")]
+    out = lines[0]
+    for previous, line in pairwise(lines):
+        joined = len(previous) >= _WRAPPED_LINE and line
+        out += (" " if joined else "\n") + line
+    return out
+
+
 def tokenize(answer: str) -> tuple[str, list[Token]]:
     """Return the folded answer string and its tokens (spans index that string)."""
-    text = clean(answer)
+    text = clean(unwrap(answer))
     # Mark code spans first so their punctuation does not split them.
     spans: list[tuple[int, int, tuple[str, ...]]] = []
     taken = [False] * (len(text) + 1)

@@ -4,6 +4,10 @@ Every check raises ``AssertionError`` with a message a student can act on. Messa
 what is wrong, never what the right value is, so they are safe to release after grading.
 Facts are measured on the student's tensors *and* on tensors recomputed from the
 student's model, so a hand-written array cannot stand in for a real layer output.
+
+They run in the grading process on the values the student's kernel exported as data: a model
+arrives as a ``RecurrentModel`` (its config and weights) and is recomputed by its NumPy forward
+pass; a value that could not be exported arrives as ``NotGradable``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
+
+from autograder.isolation.export import NotGradable
+from autograder.recurrent_model import RecurrentModel, UnsupportedModel
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,20 +67,15 @@ def as_array(value: Any, name: str) -> np.ndarray:
 
 
 @_student_safe
-def recurrent_layer(model: Any, name: str) -> Any:
-    """Return the single LSTM or GRU layer inside a Keras model built by the student."""
-    import keras
-    from keras.src.models.functional import Functional
-
+def recurrent_model(model: Any, name: str) -> RecurrentModel:
+    """Return the student's model (one LSTM or GRU layer on an Input) as data, or fail naming why."""
     if _is_blank(model):
         raise AssertionError(f"{name} is not defined: fill in and run the cell that builds it.")
-    # exact types: a subclass could report any layers and configuration it likes
-    if type(model) is not Functional:
+    if isinstance(model, NotGradable) and model.reason:
+        raise AssertionError(f"{name} could not be graded: {model.reason}.")
+    if not isinstance(model, RecurrentModel):
         raise AssertionError(f"{name} is not a Keras Model built with Model(inputs=..., outputs=...).")
-    layers = [layer for layer in model.layers if type(layer) in (keras.layers.LSTM, keras.layers.GRU)]
-    if len(layers) != 1:
-        raise AssertionError(f"{name} should contain exactly one recurrent layer; it has {len(layers)}.")
-    return layers[0]
+    return model
 
 
 @_student_safe
@@ -87,30 +89,26 @@ def check_layer(
     return_sequences: bool,
 ) -> None:
     """Check the type and configuration of the recurrent layer in ``model``."""
-    import keras
-
-    layer = recurrent_layer(model, name)
-    expected_class = {"LSTM": keras.layers.LSTM, "GRU": keras.layers.GRU}[kind]
-    if type(layer) is not expected_class:
+    layer = recurrent_model(model, name).layer
+    if layer.kind != kind:
         raise AssertionError(f"The recurrent layer in {name} should be a {kind}.")
     if layer.units != units:
         raise AssertionError(f"The {kind} in {name} should have num_nodes units.")
-    if bool(layer.return_state) is not return_state:
+    if layer.return_state is not return_state:
         raise AssertionError(f"Check the return_state argument of the {kind} in {name}.")
-    if bool(layer.return_sequences) is not return_sequences:
+    if layer.return_sequences is not return_sequences:
         raise AssertionError(f"Check the return_sequences argument of the {kind} in {name}.")
 
 
 @_student_safe
 def recompute(model: Any, name: str, data: Any) -> list[np.ndarray]:
-    """Run the student's model on ``data`` again and return its outputs as arrays."""
-    recurrent_layer(model, name)
+    """Run the student's model on ``data`` again (NumPy forward pass) and return its outputs."""
+    spec = recurrent_model(model, name)
     inputs = as_array(data, "data")
-    # a direct call is eager: no tf.function tracing, so it costs milliseconds, not seconds
-    outputs = model(inputs, training=False)
-    if not isinstance(outputs, (list, tuple)):
-        outputs = [outputs]
-    return [np.asarray(output) for output in outputs]
+    try:
+        return spec.predict(inputs)
+    except UnsupportedModel:
+        raise AssertionError(f"{name} cannot be run on data: re-run the notebook from the top.") from None
 
 
 @_student_safe

@@ -147,11 +147,14 @@ def grade(
     timeout: float = DEFAULT_TIMEOUT,
     keep: Path | None = None,
     sample_processes: bool = False,
+    writable_packages: bool = True,
 ) -> GradescopeRun:
     """Grade ``submission`` (.ipynb, .py or the .zip a student uploads) in the Gradescope sandbox.
 
     ``keep``: a directory (must not exist or be empty) that receives the ``/autograder`` tree
     and ``run_autograder.log`` afterwards; otherwise everything is removed.
+    ``writable_packages``: the Python environment is writable inside the sandbox (a throw-away
+    overlay), as installed packages are on Gradescope, where grading runs as root.
     """
     submission = Path(submission).resolve()
     if not submission.is_file():
@@ -184,8 +187,9 @@ def grade(
             env=env,
             output=log_path,
             sample_processes=sample_processes,
-            # the venv stands in for the image's Python; a clone under /tmp would be hidden
-            read_only=[VENV_PYTHON.parent.parent],
+            # the venv stands in for the image's Python (a clone under /tmp would be hidden otherwise)
+            read_only=[] if writable_packages else [VENV_PYTHON.parent.parent],
+            writable=[VENV_PYTHON.parent.parent] if writable_packages else [],
         )
         log = log_path.read_text(errors="replace")
         results, problems = read_results(root / "results" / "results.json", config)

@@ -26,6 +26,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -199,6 +200,35 @@ class _Cgroups:
                     time.sleep(0.1)
 
 
+class _Overlays:
+    """Writable copy-on-write views (overlayfs) of host directories; the host's files never change."""
+
+    def __init__(self, paths: Sequence[Path]):
+        self.mounts: list[tuple[Path, Path]] = []  # (host path, merged view)
+        self.work = Path(tempfile.mkdtemp(prefix="sandbox-overlay-")) if paths else None
+        try:
+            for i, path in enumerate(paths):
+                upper, workdir, merged = (self.work / f"{i}.{name}" for name in ("upper", "work", "merged"))
+                for d in (upper, workdir, merged):
+                    d.mkdir()
+                options = f"lowerdir={path},upperdir={upper},workdir={workdir}"
+                done = subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options, str(merged)],
+                                      capture_output=True, text=True)  # fmt: skip
+                if done.returncode != 0:
+                    raise SandboxError(f"cannot mount a writable overlay of {path}: {done.stderr.strip()}")
+                self.mounts.append((path, merged))
+        except BaseException:
+            self.remove()
+            raise
+
+    def remove(self) -> None:
+        for _, merged in reversed(self.mounts):
+            subprocess.run(["umount", "-l", str(merged)], capture_output=True)
+        self.mounts = []
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
 def _bwrap_command(
     bwrap: str,
     command: Sequence[str],
@@ -207,6 +237,7 @@ def _bwrap_command(
     env: Mapping[str, str],
     cwd: str,
     read_only: Sequence[Path] = (),
+    writable: Sequence[tuple[Path, Path]] = (),
 ) -> list[str]:
     args = [bwrap, "--tmpfs", "/"]
     hidden = {"proc", "dev", "tmp", Path(mount_point).parts[1]}
@@ -225,6 +256,7 @@ def _bwrap_command(
         "--tmpfs", "/tmp",
         # host paths the command needs even where a private mount hides them (a clone under /tmp)
         *[arg for path in read_only for arg in ("--ro-bind", str(path), str(path))],
+        *[arg for path, view in writable for arg in ("--bind", str(view), str(path))],
         "--bind", str(root), mount_point,
         "--remount-ro", "/",
         "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
@@ -250,6 +282,7 @@ def run(
     output: Path | None = None,
     sample_processes: bool = False,
     read_only: Sequence[Path] = (),
+    writable: Sequence[Path] = (),
 ) -> SandboxResult:
     """Run ``command`` in the sandbox and return what happened.
 
@@ -266,6 +299,8 @@ def run(
         sample_processes: also record the peak anonymous RSS of each process (by command line).
         read_only: host directories to show read-only at the same path even where the sandbox's
             own mounts would hide them (e.g. a virtual environment under ``/tmp``).
+        writable: host directories to show writable at the same path, as a copy-on-write overlay
+            thrown away afterwards (Gradescope's installed packages are writable by root).
     """
     bwrap = require_bwrap()
     root = Path(root).resolve()
@@ -276,9 +311,14 @@ def run(
     if env is None:
         env = {"PATH": DEFAULT_PATH, "HOME": "/tmp", "LANG": "C.UTF-8"}
     read_only = [Path(p).resolve() for p in read_only]
-    argv = _bwrap_command(bwrap, command, root, mount_point, env, cwd or mount_point, read_only)
+    overlays = _Overlays([Path(p).resolve() for p in writable])
+    argv = _bwrap_command(bwrap, command, root, mount_point, env, cwd or mount_point, read_only, overlays.mounts)
 
-    groups = _Cgroups(memory, cpus)
+    try:
+        groups = _Cgroups(memory, cpus)
+    except BaseException:
+        overlays.remove()
+        raise
     peak = {"rss": 0}
     process_peaks: dict[str, int] = {}
     stop = threading.Event()
@@ -337,3 +377,4 @@ def run(
             out.close()
         groups.kill_all()
         groups.remove()
+        overlays.remove()

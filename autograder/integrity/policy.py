@@ -3,8 +3,6 @@
     "plugins": [{"autograder.integrity.plugin.IntegrityPlugin": {
         "action": "zero",          # "zero" (default) | "review"
         "scope": "affected",       # "affected" (default) | "all"
-        "regrade": true,           # grade every test outside the student's kernel (default true)
-        "mismatch": "note",        # in-kernel pass vs independent fail: "note" (default) | "zero"
         "allowed_magics": ["matplotlib"],
         "ignore_categories": [],   # scan categories to report but not act on
         "explain": true            # name the reasons (category, cell, line) in the student output
@@ -28,9 +26,6 @@ LOCAL_CATEGORIES = {"grader_files", "filesystem"}
 DYNAMIC = {
     "no_export": "the notebook did not run to its end (kernel exited or the export was sabotaged)",
     "kernel_died": "the kernel exited before grading finished",
-    "grader_files_modified": "grader files changed on disk while the notebook ran",
-    "results_mismatch": "the kernel's own test results disagree with the independent regrade",
-    "regrade_failed": "the independent regrade could not run",
 }
 NOT_GRADED = (
     "❌ Test case failed\nNot graded: this submission was flagged by the integrity check (see the submission output)."
@@ -45,8 +40,6 @@ class PolicyError(ValueError):
 class Policy:
     action: str = "zero"
     scope: str = "affected"
-    regrade: bool = True
-    mismatch: str = "note"
     allowed_magics: frozenset[str] = frozenset({"matplotlib"})
     ignore_categories: frozenset[str] = frozenset()
     explain: bool = True
@@ -54,15 +47,13 @@ class Policy:
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> Policy:
         config = dict(config or {})
-        known = {"action", "scope", "regrade", "mismatch", "allowed_magics", "ignore_categories", "explain"}
+        known = {"action", "scope", "allowed_magics", "ignore_categories", "explain"}
         unknown = set(config) - known
         if unknown:
             raise PolicyError(f"unknown integrity settings: {', '.join(sorted(unknown))}")
         policy = cls(
             action=config.get("action", "zero"),
             scope=config.get("scope", "affected"),
-            regrade=bool(config.get("regrade", True)),
-            mismatch=config.get("mismatch", "note"),
             allowed_magics=frozenset(config.get("allowed_magics", ["matplotlib"])),
             ignore_categories=frozenset(config.get("ignore_categories", [])),
             explain=bool(config.get("explain", True)),
@@ -71,8 +62,6 @@ class Policy:
             raise PolicyError("integrity action must be 'zero' or 'review'")
         if policy.scope not in ("affected", "all"):
             raise PolicyError("integrity scope must be 'affected' or 'all'")
-        if policy.mismatch not in ("note", "zero"):
-            raise PolicyError("integrity mismatch must be 'note' or 'zero'")
         bad = policy.ignore_categories - set(CATEGORIES)
         if bad:
             raise PolicyError(f"unknown integrity categories: {', '.join(sorted(bad))}")
@@ -116,15 +105,8 @@ def decide(
         acts = f.category not in policy.ignore_categories
         decision.flags.append(Flag(f.describe(), affected_questions(f, question_vars, policy.scope), acts))
     for kind, question in dynamic:
-        acts = not (kind == "results_mismatch" and policy.mismatch == "note")
         where = f" ({question})" if question else ""
-        decision.flags.append(
-            Flag(
-                DYNAMIC.get(kind, kind) + where,
-                None if kind != "results_mismatch" else {question} if question else None,
-                acts,
-            )
-        )
+        decision.flags.append(Flag(DYNAMIC.get(kind, kind) + where, {question} if question else None))
     zeroed: set[str] = set()
     for flag in decision.flags:
         if flag.acts:
@@ -162,8 +144,8 @@ def report(policy: Policy, decision: Decision) -> str:
     if decision.zeroed:
         lines.append("No points are given for: " + ", ".join(decision.zeroed) + ".")
     lines.append(
-        "Grading ran your notebook's values through the tests outside your kernel; code that changes the "
-        "grader, reads its files, starts processes or exits the kernel is not allowed."
+        "Your notebook ran as an unprivileged user and every test ran outside it, on the values it "
+        "computed; code that tries to reach the grader, starts processes or exits the kernel is not allowed."
     )
     if policy.explain:
         lines.append("Reasons:")

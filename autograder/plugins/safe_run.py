@@ -12,7 +12,7 @@ becomes::
     from autograder.plugins.safe_run import main
     main("/autograder")
 
-(it needs ``autograder/`` at the zip root, like the ``grading_guard`` plugin).
+(it needs ``autograder/`` at the zip root, like the plugins).
 """
 
 from __future__ import annotations

@@ -1,0 +1,109 @@
+"""Execute a submission in a kernel that runs as the student user, under the grader's own clock.
+
+The kernel is started through a kernelspec whose argv is ``launch.py`` (privileges dropped before
+``ipykernel`` starts), in the student's scratch directory. Cells run one at a time with
+``nbclient``: each gets ``min(cell_timeout, time left of total_timeout)`` seconds (at least
+``MIN_CELL_TIMEOUT``) measured here; a cell past its time is interrupted and execution goes on
+with the next one. Which cells were stopped is known from this clock, never from what the kernel
+says. Afterwards the kernel is shut down and every process of the student user is ended.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from autograder.isolation.student import StudentUser
+
+try:  # jupyter_client imports psutil when it stops a kernel: load it now, before student code runs
+    import psutil  # noqa: F401
+except ImportError:  # pragma: no cover - psutil is optional for jupyter_client
+    pass
+
+KERNEL_NAME = "rnn-student"
+LAUNCHER = Path(__file__).resolve().with_name("launch.py")
+MIN_CELL_TIMEOUT = 5.0
+STARTUP_TIMEOUT = 120
+TIMEOUT_REPLY = {"ename": "GradingTimeout", "evalue": "stopped by the grader's timer", "traceback": []}
+
+
+@dataclass
+class Execution:
+    """What happened when the submission ran."""
+
+    notebook: Any
+    timed_out: list[int] = field(default_factory=list)  # indices (in ``notebook.cells``) of stopped cells
+    kernel_died: bool = False
+    kernel_failed: str = ""  # the kernel did not start: why (for the instructor log)
+    out_of_time: bool = False  # total_timeout was used up before the last cell
+    processes_ended: int = 0  # rounds of SIGKILL it took to end the student's processes
+
+
+def _kernelspec(spec_dir: Path, user: StudentUser, scratch: Path) -> None:
+    kernel = spec_dir / KERNEL_NAME
+    kernel.mkdir(parents=True)
+    argv = [sys.executable, "-I", str(LAUNCHER), str(user.uid), str(user.gid), str(scratch), "{connection_file}"]
+    spec = {"argv": argv, "display_name": "Student (unprivileged)", "language": "python"}
+    (kernel / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+
+
+def execute(
+    nb: Any,
+    user: StudentUser,
+    scratch: Path,
+    *,
+    cell_timeout: float,
+    total_timeout: float,
+    last_cell_reserve: float = MIN_CELL_TIMEOUT,
+) -> Execution:
+    """Run every code cell of ``nb`` (modified in place) as ``user`` in ``scratch``."""
+    result = Execution(nb)
+    with tempfile.TemporaryDirectory(prefix="kernelspec-") as spec_dir:
+        _kernelspec(Path(spec_dir), user, scratch)
+        km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[spec_dir]))
+        client = NotebookClient(
+            nb,
+            km=km,
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            error_on_timeout=TIMEOUT_REPLY,
+            startup_timeout=STARTUP_TIMEOUT,
+            shutdown_kernel="immediate",
+            resources={"metadata": {"path": str(scratch)}},
+        )
+        start = time.monotonic()
+        try:
+            with client.setup_kernel(cleanup_kc=True):
+                code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+                for index in code:
+                    left = total_timeout - (time.monotonic() - start)
+                    if left <= 0 and index != code[-1]:
+                        result.out_of_time = True
+                        continue  # keep the budget's end for the last cell (the export)
+                    limit = max(MIN_CELL_TIMEOUT if index != code[-1] else last_cell_reserve, min(cell_timeout, left))
+                    client.timeout = int(limit + 0.999)
+                    began = time.monotonic()
+                    try:
+                        client.execute_cell(nb.cells[index], index)
+                    except DeadKernelError:
+                        result.kernel_died = True
+                        break
+                    if time.monotonic() - began >= client.timeout:
+                        result.timed_out.append(index)
+        except DeadKernelError:
+            result.kernel_died = True
+        except RuntimeError as e:  # the kernel did not start (or its client could not connect)
+            result.kernel_failed = f"{type(e).__name__}: {e}"[:500]
+        finally:
+            result.processes_ended = user.end_processes()
+    return result

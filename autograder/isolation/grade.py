@@ -1,0 +1,135 @@
+"""Grade a submission with its code isolated: Otter's execution step, replaced.
+
+Otter's ``grade_notebook`` runs the hidden tests inside the student's kernel and unpickles what
+the kernel writes. This one, with the same signature (``plugin.IsolatedGrading`` puts it in
+Otter's place), keeps everything of the grader's in the grading process:
+
+1. the submission (minus ``otter_ignore`` cells, with Otter's seed variable) and an export cell
+   are run by ``execute`` as the student user, in a scratch directory, under the grader's clock;
+2. every process of the student user is ended;
+3. the exported values are read back as data (``export.load_export``);
+4. the hidden tests (loaded before step 1) run on them here (``hidden_tests.run``);
+5. results are built from the grader's texts only (``IsolatedResults``), plugins' ``after_grading``
+   run, and Otter writes results.json.
+
+Nothing is imported after step 1 starts that was not imported before (``imported_late`` in the
+plugin data says so, for the instructor and the tests).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from autograder.isolation import execute as execution
+from autograder.isolation import export, hidden_tests
+from autograder.isolation.results import IsolatedResults
+from autograder.isolation.student import StudentUser
+
+PLUGIN_DATA_KEY = "autograder.isolation"
+IGNORE_TAG = "otter_ignore"
+NOTEBOOK_METADATA_KEY = "otter"
+
+
+def _prepare(nb: Any, names: list[str], seed_variable: str | None, seed: int | None) -> Any:
+    """The cells that run: the submission's (numbered), then the export cell."""
+    cells = []
+    for number, cell in enumerate(nb.cells, start=1):
+        metadata = cell.get("metadata", {})
+        if IGNORE_TAG in metadata.get("tags", []) or metadata.get(NOTEBOOK_METADATA_KEY, {}).get("ignore"):
+            continue
+        cell.setdefault("metadata", {})["grading"] = {"cell": number}
+        if cell.cell_type == "code" and seed_variable and seed is not None and not cell.source.startswith("%%"):
+            cell.source = f"{seed_variable} = {seed}\n{cell.source}"  # as Otter's grading does
+        cells.append(cell)
+    cells.append(nbformat.v4.new_code_cell(export.export_cell(names)))
+    nb.cells = cells
+    return nb
+
+
+def timeout_message(execution_: execution.Execution, cell_timeout: float) -> str:
+    """The student-visible sentence about stopped cells (empty if none), from the grader's clock."""
+    if not execution_.timed_out and not execution_.out_of_time:
+        return ""
+    numbers = [execution_.notebook.cells[i].metadata.get("grading", {}).get("cell") for i in execution_.timed_out]
+    named = [f"cell {n}" for n in numbers if n] or ["a cell"]
+    text = (
+        f"Grading stopped {', '.join(named)}: each cell may run {cell_timeout:g} s. "
+        if execution_.timed_out
+        else ""
+    )
+    if execution_.out_of_time:
+        text += "The notebook used up its total time, so later cells did not run. "
+    return text + (
+        "Answers computed after a stopped cell may be missing. Make sure every cell finishes "
+        "(Kernel > Restart & Run All) and resubmit."
+    )
+
+
+def grade_isolated(
+    submission_path: str,
+    *,
+    tests: hidden_tests.HiddenTests,
+    cell_timeout: float,
+    total_timeout: float,
+    seed: int | None = None,
+    seed_variable: str | None = None,
+    script: bool = False,
+    plugin_collection: Any = None,
+) -> IsolatedResults:
+    """Execute ``submission_path`` as the student user and grade it here (see the module docstring)."""
+    if script:
+        source = Path(submission_path).read_text(encoding="utf-8")
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    else:
+        nb = nbformat.read(submission_path, as_version=4)
+    if plugin_collection is not None:
+        nb = plugin_collection.before_execution(nb)
+    nb = _prepare(nb, tests.names, seed_variable, seed)
+
+    log: list[str] = []
+    user = StudentUser.acquire()
+    scratch = user.make_scratch()
+    try:
+        if not script:  # the student's grader.check reads the public tests from the notebook itself
+            copy = scratch / Path(submission_path).name
+            shutil.copyfile(submission_path, copy)
+            import os
+
+            os.chown(copy, user.uid, user.gid)
+        modules_before = set(sys.modules)
+        ran = execution.execute(nb, user, scratch, cell_timeout=cell_timeout, total_timeout=total_timeout)
+        namespace, problems = export.load_export(scratch, user.uid)
+        log += problems
+        if ran.kernel_failed:
+            log.append(f"the student's kernel did not start: {ran.kernel_failed}")
+        results = IsolatedResults(list(hidden_tests.run(tests, namespace or {}).values()), notebook=ran.notebook)
+        imported_late = sorted(set(sys.modules) - modules_before)
+    finally:
+        user.remove_scratch(scratch)
+        user.release()
+
+    message = timeout_message(ran, cell_timeout)
+    if message:
+        results.set_output(message)
+    results.set_plugin_data(
+        PLUGIN_DATA_KEY,
+        {
+            "uid": user.uid,
+            "exported": namespace is not None,
+            "kernel_died": ran.kernel_died,
+            "kernel_failed": bool(ran.kernel_failed),
+            "timed_out_cells": [ran.notebook.cells[i].metadata.get("grading", {}).get("cell") for i in ran.timed_out],
+            "out_of_time": ran.out_of_time,
+            "kill_rounds": ran.processes_ended,
+            "imported_late": imported_late,
+            "log": log,
+        },
+    )
+    if plugin_collection is not None:
+        plugin_collection.run("after_grading", results)
+    return results

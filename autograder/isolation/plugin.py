@@ -1,0 +1,118 @@
+"""The Otter plugin that puts isolated grading in place of Otter's in-kernel grading.
+
+Enabled first in ``otter_config.json``::
+
+    "plugins": [{"autograder.isolation.plugin.IsolatedGrading": {"cell_timeout": 60, "total_timeout": 360}}, ...]
+
+``cell_timeout``: seconds one cell may run before the grader interrupts it (default 60);
+``total_timeout``: seconds for the whole notebook (default 360), so several endless cells still
+end well inside Gradescope's 10 minutes.
+
+At ``__init__`` (Otter's grading process, before any student code): the grader code and rubrics
+are imported and loaded and the test files parsed, all in memory. At ``before_grading``: the
+autograder directory is made root-only (``0700``: the student user can neither read nor write
+anything in it: tests, rubrics, grader code, results) and Otter's execution step is replaced by
+``grade.grade_isolated``. This is the one place that reaches into Otter: the name
+``grade_notebook`` in ``otter.run.run_autograder.runners.python_runner`` (Otter 7.0.0), which
+``PythonRunner.run`` calls after ``before_grading``.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from pathlib import Path
+from typing import Any
+
+from otter.plugins import AbstractOtterPlugin
+from otter.run.run_autograder.runners import python_runner
+from otter.run.run_autograder.utils import OtterRuntimeError
+
+import autograder.checks  # noqa: F401 - loaded now, before student code, as everything the tests use
+from autograder.freetext import QUESTIONS
+from autograder.freetext.rubric import load_rubric
+from autograder.isolation import hidden_tests
+from autograder.isolation.grade import PLUGIN_DATA_KEY, grade_isolated
+from autograder.isolation.student import IsolationError
+
+SETTINGS = {"cell_timeout": 60.0, "total_timeout": 360.0}
+MIN_TIMEOUT = 5.0
+
+for _question in QUESTIONS:  # rubrics parsed now, from the grader's files as shipped
+    load_rubric(_question)
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def settings(config: dict[str, Any] | None) -> dict[str, float]:
+    """The plugin's settings with defaults; an unknown key or a bad value is an error naming it."""
+    config = dict(config or {})
+    unknown = sorted(set(config) - set(SETTINGS))
+    if unknown:
+        raise SettingsError(f"unknown IsolatedGrading settings {unknown}; the settings are {sorted(SETTINGS)}")
+    values = {}
+    for key, default in SETTINGS.items():
+        value = config.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < MIN_TIMEOUT:
+            raise SettingsError(f"IsolatedGrading {key} must be a number of seconds, at least {MIN_TIMEOUT:g}")
+        values[key] = float(value)
+    return values
+
+
+class IsolatedGrading(AbstractOtterPlugin):
+    def __init__(self, submission_path: str, submission_metadata: dict, plugin_config: dict):
+        super().__init__(submission_path, submission_metadata, plugin_config)
+        self.settings = settings(plugin_config)
+        self.results: Any = None
+        # Otter copied the tests next to the submission (none when Otter Generate builds the zip)
+        self.tests = hidden_tests.load(Path("tests")) if submission_path and Path("tests").is_dir() else None
+
+    def before_grading(self, config: Any) -> None:
+        if getattr(config, "grade_from_log", False):
+            raise OtterRuntimeError("grade_from_log is not supported: the notebook is always run in isolation.")
+        if self.tests is None:
+            raise OtterRuntimeError("the autograder has no tests directory next to the submission")
+        tests = self.tests
+        autograder_dir = Path.cwd().parent  # Otter runs plugins from <autograder dir>/submission
+        os.chmod(autograder_dir, 0o700)
+        plugin = self
+
+        def grade_notebook(submission_path: str, **kwargs: Any) -> Any:
+            try:
+                plugin.results = grade_isolated(
+                    submission_path,
+                    tests=tests,
+                    cell_timeout=plugin.settings["cell_timeout"],
+                    total_timeout=plugin.settings["total_timeout"],
+                    seed=kwargs.get("seed"),
+                    seed_variable=kwargs.get("seed_variable"),
+                    script=bool(kwargs.get("script")),
+                    plugin_collection=kwargs.get("plugin_collection"),
+                )
+            except IsolationError as e:
+                raise OtterRuntimeError(f"Student code cannot be run isolated here: {e}") from None
+            except Exception:  # an autograder bug: the instructor gets the traceback, the student a sentence
+                traceback.print_exc()
+                raise OtterRuntimeError(
+                    "The autograder failed while grading this submission; your instructor can see why."
+                ) from None
+            return plugin.results
+
+        python_runner.grade_notebook = grade_notebook
+
+    def generate_report(self) -> str:
+        """Instructor log: how the isolated run went."""
+        data = self.results.get_plugin_data(PLUGIN_DATA_KEY, {}) if self.results is not None else {}
+        if not data:
+            return "Isolated grading did not run."
+        lines = [
+            f"Isolated grading: student uid {data['uid']}; values exported: {'yes' if data['exported'] else 'no'}; "
+            f"kernel died: {'yes' if data['kernel_died'] else 'no'}; processes ended in {data['kill_rounds']} round(s)",
+            f"  cells stopped by the timer: {data['timed_out_cells'] or 'none'}"
+            + ("; total time used up" if data["out_of_time"] else ""),
+            f"  modules imported after student code started: {data['imported_late'] or 'none'}",
+        ]
+        lines += [f"  log: {entry}" for entry in data["log"]]
+        return "\n".join(lines)

@@ -1,63 +1,58 @@
-"""Hostile submissions (tests/hostile/cases.yaml) graded end to end: none beats its honest score.
+"""Hostile submissions (tests/hostile/cases.yaml) graded end to end as on Gradescope: none gains.
 
 Each case is the full_credit submission plus injected cells, so its honest score is the
 full_credit score graded the same way. Grading goes through the Gradescope harness
-(``tools.gradescope``) when the built zip can load the plugin there (``autograder/`` at the zip
-root); otherwise through ``otter run`` from the repo root (``tools.otter_run``).
+(``tools.gradescope``: run_otter.py as root in a sandbox) with the Python environment writable,
+as installed packages are on Gradescope. For every case: no points gained, no secret and no
+student-written text in any student-visible field, and a results directory holding only what the
+grader writes. Cases marked ``quiet`` avoid every name the static scan knows, so what stops them
+is the isolation, not the scan.
 """
 
 from __future__ import annotations
 
-import zipfile
+import json
+import re
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 
-from tools.otter_run import otter_run
+from autograder.integrity import scan
+from tools.gradescope import grade
 from tools.submissions import build_submission
 
 CASES = yaml.safe_load((Path(__file__).parent / "hostile" / "cases.yaml").read_text())
-SECRETS = ["require_concept(", "check_computed(", "dim1_batch", "positions:", "number of samples"]
-
-
-def _gradescope_ready(ag_zip: Path) -> bool:
-    with zipfile.ZipFile(ag_zip) as zf:
-        return "autograder/integrity/plugin.py" in zf.namelist()
+# lines of hidden tests, rubrics and grader code that must never reach a student
+SECRETS = ["require_concept(", "check_computed(", "dim1_batch", "positions:", "number of samples", "def test_"]
+GRADER_WRITES = {"results.json", "results.pkl"}  # what Otter and the grader leave in results/
 
 
 @pytest.fixture(scope="module")
-def grade_total(ag_zip, tmp_path_factory):
-    import shutil
-
+def graded(ag_zip, tmp_path_factory):
     # a private copy: dist/ may be rebuilt while this module runs
     ag_zip = Path(shutil.copy2(ag_zip, tmp_path_factory.mktemp("zip") / ag_zip.name))
-    cache: dict[Path, tuple[float, str, dict]] = {}
+    cache: dict[Path, tuple] = {}
 
-    def _grade(path: Path) -> tuple[float, str, dict]:
+    def _grade(path: Path):
         if path not in cache:
-            if _gradescope_ready(ag_zip):
-                from tools.gradescope import grade
-
-                run = grade(path, zip_path=ag_zip)
-                assert run.results is not None, run.problems
-                cache[path] = (run.score or 0.0, run.output_text(), run.results)
-            else:
-                r = otter_run(path, ag_zip, tmp_path_factory.mktemp("hostile"))
-                text = str(r.results.get("output", "")) + "\n".join(t.get("output", "") for t in r.results["tests"])
-                cache[path] = (r.total[0], text, r.results)
+            keep = tmp_path_factory.mktemp("kept")
+            run = grade(path, zip_path=ag_zip, keep=keep)
+            assert run.results is not None, run.problems
+            cache[path] = (run, keep / "autograder")
         return cache[path]
 
     return _grade
 
 
 @pytest.fixture(scope="module")
-def honest(grade_total, tmp_path_factory):
+def honest(graded, tmp_path_factory):
     path = build_submission("full_credit", tmp_path_factory.mktemp("honest"))
-    score, output, _ = grade_total(path)
-    assert "INTEGRITY CHECK" not in output, output
-    return path, score
+    run, _ = graded(path)
+    assert "INTEGRITY CHECK" not in run.output_text(), run.output_text()
+    return path, run.score
 
 
 def _inject(base: Path, case: dict, out: Path) -> Path:
@@ -72,17 +67,49 @@ def _inject(base: Path, case: dict, out: Path) -> Path:
     return out
 
 
-def test_seed_answers_are_not_flagged(grade_total, ag_zip, tmp_path):
-    _, output, _ = grade_total(build_submission("seed_answers", tmp_path))
-    assert "INTEGRITY CHECK" not in output
+def _planted(tree: Path) -> list[str]:
+    return [str(p) for p in tree.rglob("*") if "PWNED" in p.name]
+
+
+def test_honest_submissions_are_not_flagged(graded, tmp_path, expected):
+    run, _ = graded(build_submission("partial", tmp_path))
+    assert "INTEGRITY CHECK" not in run.output_text()
+    assert {q: s for q, (s, _) in run.question_scores.items() if q != "Public Tests"} == expected("partial")
+    run, _ = graded(build_submission("seed_answers", tmp_path))
+    assert "INTEGRITY CHECK" not in run.output_text()
+
+
+def test_every_attack_class_has_a_plain_and_a_quiet_variant():
+    for attack_class in (1, 2, 3, 4):
+        variants = [c for c in CASES.values() if c["class"] == attack_class]
+        assert any(c.get("quiet") for c in variants) and any(not c.get("quiet") for c in variants), attack_class
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.get("quiet")))
+def test_quiet_cases_avoid_every_name_the_scan_knows(name):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in CASES[name]["cells"]])
+    assert scan.scan_notebook(nb, allowed_magics={"matplotlib"}) == []
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_hostile_submission_gets_at_most_its_honest_score(name, honest, grade_total, tmp_path):
+def test_hostile_submission_gains_nothing_and_leaks_nothing(name, honest, graded, tmp_path):
     base, honest_score = honest
-    score, output, _ = grade_total(_inject(base, CASES[name], tmp_path / f"{name}.ipynb"))
-    assert score <= honest_score
-    assert "INTEGRITY CHECK" in output, output[:2000]
-    for secret in SECRETS:
-        assert secret not in output, secret
-    assert not Path("/tmp/integrity-pwned").exists()
+    case = CASES[name]
+    run, tree = graded(_inject(base, case, tmp_path / f"{name}.ipynb"))
+    assert run.valid, run.problems
+    assert run.score <= honest_score
+    visible = run.output_text()
+    for secret in [*SECRETS, "PWNED"]:
+        assert secret not in visible, (secret, visible[:2000])
+    # results/ holds what the grader wrote, and results.json is the grader's
+    assert {p.name for p in (tree / "results").iterdir()} <= GRADER_WRITES
+    assert "PWNED" not in (tree / "results" / "results.json").read_text()
+    assert not _planted(tree)
+    assert json.loads((tree / "results" / "results.json").read_text())["tests"][0]["name"] == "Public Tests"
+    if case["class"] == "scan":
+        assert "INTEGRITY CHECK" in visible, visible[:2000]
+    if case["class"] == 3:  # processes started by the kernel were still alive and were ended
+        rounds = re.search(r"processes ended in (\d+) round", run.log)
+        assert rounds and int(rounds.group(1)) >= 1, run.log[-3000:]
+    # nothing of the grader's was imported after the student's code started
+    assert "modules imported after student code started: none" in run.log, run.log[-3000:]

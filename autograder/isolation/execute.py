@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
@@ -70,7 +70,7 @@ def execute(
     result = Execution(nb)
     with tempfile.TemporaryDirectory(prefix="kernelspec-") as spec_dir:
         _kernelspec(Path(spec_dir), user, scratch)
-        km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[spec_dir]))
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[spec_dir]))
         client = NotebookClient(
             nb,
             km=km,

@@ -16,6 +16,7 @@ there. A student can fake the data (as they could type any answer), never the ve
 
 from __future__ import annotations
 
+import encodings.cp437  # noqa: F401 - zipfile decodes .npz member names with it: loaded before student code
 import io
 import json
 import os

@@ -1,0 +1,157 @@
+"""The isolation pieces on their own: the student user, its kernel, ending its processes, the export reader."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder.isolation import export
+from autograder.isolation.execute import execute
+from autograder.isolation.student import FIRST_UID, IsolationError, StudentUser, processes_of
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="isolation needs root")
+
+
+@pytest.fixture
+def user():
+    user = StudentUser.acquire()
+    yield user
+    user.end_processes()
+    user.release()
+
+
+def _run(user, sources, tmp_path, **timeouts):
+    scratch = user.make_scratch()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    try:
+        ran = execute(nb, user, scratch, cell_timeout=timeouts.get("cell", 20), total_timeout=timeouts.get("total", 60))
+        return ran, scratch
+    except BaseException:
+        user.remove_scratch(scratch)
+        raise
+
+
+def _stdout(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+
+
+def test_two_gradings_get_different_uids(user):
+    other = StudentUser.acquire()
+    try:
+        assert other.uid != user.uid and min(other.uid, user.uid) >= FIRST_UID
+    finally:
+        other.release()
+
+
+def test_the_kernel_runs_unprivileged_and_cannot_reach_root_only_files(user, tmp_path):
+    secret_dir = tmp_path / "grader"
+    secret_dir.mkdir(mode=0o700)
+    (secret_dir / "q1.py").write_text("SECRET")
+    site = Path(np.__file__).parent
+    probe = f"""
+import os
+status = open('/proc/self/status').read()
+print('uid', os.getuid(), os.geteuid(), 'groups', os.getgroups())
+print('nonewprivs', [l.split()[1] for l in status.splitlines() if l.startswith('NoNewPrivs')][0])
+for path in [{str(secret_dir / 'q1.py')!r}, '/etc/shadow']:
+    try:
+        open(path).read(); print('READ', path)
+    except OSError as e:
+        print('denied', type(e).__name__)
+try:
+    open({str(site / '__init__.py')!r}, 'a').write('#'); print('WROTE site-packages')
+except OSError as e:
+    print('denied', type(e).__name__)
+try:
+    os.setuid(0); print('ROOT AGAIN')
+except OSError as e:
+    print('denied', type(e).__name__)
+"""
+    ran, scratch = _run(user, [probe], tmp_path)
+    try:
+        out = _stdout(ran.notebook.cells[0])
+        assert f"uid {user.uid} {user.uid} groups []" in out, out
+        assert "nonewprivs 1" in out
+        assert "READ" not in out and "WROTE" not in out and "ROOT AGAIN" not in out, out
+        assert out.count("denied PermissionError") == 4, out
+    finally:
+        user.remove_scratch(scratch)
+
+
+def test_processes_started_by_the_kernel_are_ended(user, tmp_path):
+    spawn = "import subprocess\nfor _ in range(3):\n    subprocess.Popen(['sleep', '300'], start_new_session=True)"
+    ran, scratch = _run(user, [spawn], tmp_path)
+    user.remove_scratch(scratch)
+    assert ran.processes_ended >= 1
+    assert processes_of(user.uid) == []
+
+
+def test_a_cell_past_its_time_is_interrupted_and_the_next_cells_run(user, tmp_path):
+    start = time.monotonic()
+    ran, scratch = _run(user, ["x = 1", "while True:\n    pass", "print('after', x)"], tmp_path, cell=5)
+    user.remove_scratch(scratch)
+    assert ran.timed_out == [1]
+    assert "after 1" in _stdout(ran.notebook.cells[2])
+    assert time.monotonic() - start < 60
+
+
+def test_the_export_is_read_back_as_data(user, tmp_path):
+    cell = export.export_cell(["a", "b", "missing", "f"])
+    ran, scratch = _run(user, ["import numpy as np\na = (1, 8, 3)\nb = np.ones((2, 3))\nf = lambda: 1", cell], tmp_path)
+    try:
+        namespace, problems = export.load_export(scratch, user.uid)
+        assert namespace["a"] == (1, 8, 3) and namespace["b"].shape == (2, 3)
+        assert isinstance(namespace["f"], export.NotGradable) and "missing" not in namespace
+    finally:
+        user.remove_scratch(scratch)
+
+
+def _fake_export(scratch: Path, owner: int) -> Path:
+    out = scratch / export.EXPORT_DIR
+    out.mkdir()
+    (out / export.VALUES).write_text(json.dumps({"x": {"t": "int", "v": 3}}))
+    np.savez(out / export.ARRAYS)
+    for path in (scratch, out, out / export.VALUES, out / export.ARRAYS):
+        os.chown(path, owner, owner)
+    return out
+
+
+def test_export_reader_refuses_links_foreign_files_and_zip_bombs(tmp_path):
+    owner = FIRST_UID + 999
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    out = _fake_export(scratch, owner)
+    assert export.load_export(scratch, owner)[0] == {"x": 3}
+    # a values file owned by someone else (root: a hard link to a grader file would look like this)
+    os.chown(out / export.VALUES, 0, 0)
+    assert export.load_export(scratch, owner)[0] is None
+    os.chown(out / export.VALUES, owner, owner)
+    # the export directory replaced by a link to the tests
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (out).rename(tmp_path / "moved")
+    (scratch / export.EXPORT_DIR).symlink_to(tests)
+    namespace, problems = export.load_export(scratch, owner)
+    assert namespace is None and "no values were exported" in problems[0]
+    # an array that inflates far beyond the budget is not decompressed
+    (scratch / export.EXPORT_DIR).unlink()
+    out = _fake_export(scratch, owner)
+    np.savez_compressed(out / export.ARRAYS, big=np.zeros(5_000_000, dtype=np.float64))
+    os.chown(out / export.ARRAYS, owner, owner)
+    (out / export.VALUES).write_text(json.dumps({"x": {"t": "array", "k": "big"}}))
+    assert stat.S_ISREG((out / export.ARRAYS).stat().st_mode)
+    namespace, _ = export.load_export(scratch, owner)
+    assert isinstance(namespace["x"], export.NotGradable)
+
+
+def test_without_root_grading_refuses_with_a_message(monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(IsolationError, match="needs root"):
+        StudentUser.acquire()

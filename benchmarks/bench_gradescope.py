@@ -8,7 +8,12 @@
 3. Bisection (``--step`` MiB) for the smallest memory limit at which full marks still come out,
    each probe from a cold page cache.
 
-Targets: full marks under 650 MiB cold, no OOM kill, under 60 s wall at 768 MiB.
+With ``--compare ZIP`` (e.g. a zip built from an earlier commit), first the two zips grade the
+same notebook in alternation (``--repeat`` times each, warm cache, 768 MiB, 0.5 CPU) and the
+median wall times and their ratio are printed side by side.
+
+Targets: full marks under 650 MiB cold, no OOM kill, under 60 s wall at 768 MiB; with
+``--compare``, this zip no more than 1.10x the other's median.
 Needs root (drop_caches, cgroups) and bwrap. Prints figures; exit 1 if a target is missed.
 """
 
@@ -69,6 +74,22 @@ def probe(nb: Path, zip_path: Path, memory_mib: int, *, cold: bool, processes: b
     return result, full
 
 
+def compare(nb: Path, zip_path: Path, other: Path, repeat: int) -> bool:
+    """Alternate the two zips on one notebook; print medians and the ratio; True if within 1.10x."""
+    import statistics
+
+    times: dict[str, list[float]] = {"this": [], "other": []}
+    for i in range(repeat):
+        for label, path in (("this", zip_path), ("other", other)):
+            run = gradescope.grade(nb, zip_path=path, memory=768 * MiB, cpus=0.5)
+            times[label].append(run.sandbox.wall_time)
+            print(f"  run {i + 1} {label:5}: {run.score}/{run.max_score:g}, wall {run.sandbox.wall_time:5.1f} s, "
+                  f"peak {run.sandbox.peak_memory / MiB:4.0f} MiB", flush=True)  # fmt: skip
+    this, that = statistics.median(times["this"]), statistics.median(times["other"])
+    print(f"  median wall: this zip {this:.1f} s, other zip {that:.1f} s, ratio {this / that:.2f}x")
+    return this / that <= 1.10
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--zip", type=Path, help="autograder zip (default: dist/autograder)")
@@ -76,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step", type=int, default=32, help="bisection resolution in MiB")
     parser.add_argument("--floor", type=int, default=128, help="lowest limit the bisection tries")
     parser.add_argument("--no-bisect", action="store_true")
+    parser.add_argument("--compare", type=Path, help="another autograder zip to time side by side")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each zip with --compare")
     args = parser.parse_args(argv)
 
     zip_path = args.zip or gradescope.default_zip()
@@ -83,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         nb = args.submission or full_credit_notebook(Path(tmp))
         print(f"zip: {zip_path}\nsubmission: {nb}\n")
         ok = True
+        if args.compare:
+            print(f"side by side with {args.compare} (768 MiB, 0.5 CPU, warm cache):")
+            if not compare(nb, zip_path, args.compare, args.repeat):
+                ok = False
+                print("  MISSED: more than 1.10x the other zip's time")
+            print()
 
         print("Gradescope default (768 MiB, 0.5 CPU), warm cache:")
         result, full = probe(nb, zip_path, 768, cold=False, processes=True)

@@ -45,7 +45,8 @@ def test_free_text_credit_is_reported_per_concept(submissions, grade):
     """One test case per concept: q2's output lists a failure only for the concept A2 misses."""
     result = grade(submissions["seed_answers"])
     q2 = next(t for t in result.results["tests"] if t["name"] == "q2")
-    assert q2["output"].count("Test case passed") == 3  # the public format check + h + c
+    # the concepts h and c (public checks are the student's, run in Jupyter, not rerun in grading)
+    assert q2["output"].count("Test case passed") == 2
     assert q2["output"].count("Test case failed") == 1
     assert "output_last_step" in q2["output"]
 

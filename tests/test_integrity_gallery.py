@@ -113,3 +113,19 @@ def test_hostile_submission_gains_nothing_and_leaks_nothing(name, honest, graded
         assert rounds and int(rounds.group(1)) >= 1, run.log[-3000:]
     # nothing of the grader's was imported after the student's code started
     assert "modules imported after student code started: none" in run.log, run.log[-3000:]
+
+
+def test_an_uploaded_otter_log_is_never_unpickled(honest, graded, tmp_path):
+    """Otter unpickles ``.OTTER_LOG`` (dill) in the grading process: an upload carrying one must not run."""
+    import zipfile
+
+    base, honest_score = honest
+    payload = b"cos\nsystem\n(S'touch /autograder/results/PWNED-log'\ntR."
+    upload = tmp_path / "rnn_states_submission.zip"
+    with zipfile.ZipFile(upload, "w") as zf:
+        zf.write(base, "rnn_states.ipynb")
+        zf.writestr(".OTTER_LOG", payload)
+    run, tree = graded(upload)
+    assert run.valid, run.problems
+    assert run.score <= honest_score
+    assert not _planted(tree)

@@ -3,17 +3,14 @@
 The boundary between student code and the grader is the operating system's
 (``autograder.isolation``): this plugin does not defend it, it reports. Events:
 
-1. ``before_grading``: drop an uploaded ``.OTTER_LOG`` (Otter would unpickle it with dill in the
-   grading process before anything else).
-2. ``before_execution``: scan the submission's cells (``scan``), as submitted.
-3. ``after_grading``: add what isolated grading observed (the kernel died; no values were
+1. ``before_execution``: scan the submission's cells (``scan``), as submitted.
+2. ``after_grading``: add what isolated grading observed (the kernel died; no values were
    exported), decide with the configured policy (``policy``), zero the affected questions and
    explain it in the output, in the grader's words.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +21,6 @@ from autograder.isolation.grade import PLUGIN_DATA_KEY as ISOLATION_DATA
 from autograder.isolation.hidden_tests import load as load_tests
 
 PLUGIN_NAME = "autograder.integrity.plugin.IntegrityPlugin"
-OTTER_LOG = ".OTTER_LOG"
 
 
 class IntegrityPlugin(AbstractOtterPlugin):
@@ -36,11 +32,6 @@ class IntegrityPlugin(AbstractOtterPlugin):
         self.log: list[str] = []
         self.decision: policy.Decision | None = None
         self.question_vars = load_tests(Path("tests")).parameters if Path("tests").is_dir() else {}
-
-    def before_grading(self, config: Any) -> None:
-        if not getattr(config, "grade_from_log", False) and os.path.isfile(OTTER_LOG):
-            os.remove(OTTER_LOG)
-            self.log.append("removed the submission's .OTTER_LOG (not grading from the log)")
 
     def before_execution(self, submission: Any) -> Any:
         import nbformat

@@ -100,6 +100,8 @@ def execute(
                         break
                     if time.monotonic() - began >= client.timeout:
                         result.timed_out.append(index)
+                        number = nb.cells[index].metadata.get("grading", {}).get("cell", index + 1)
+                        print(f"cell {number} was stopped by the timer after {client.timeout} s", flush=True)
         except DeadKernelError:
             result.kernel_died = True
         except RuntimeError as e:  # the kernel did not start (or its client could not connect)

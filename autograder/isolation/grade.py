@@ -101,6 +101,12 @@ def grade_isolated(
             import os
 
             os.chown(copy, user.uid, user.gid)
+        # the grading log (instructor-only) says what is going on, also if grading is killed midway
+        print(
+            f"Running the submission as the unprivileged user {user.uid} "
+            f"(cell timeout {cell_timeout:g} s, total {total_timeout:g} s)",
+            flush=True,
+        )
         modules_before = set(sys.modules)
         ran = execution.execute(nb, user, scratch, cell_timeout=cell_timeout, total_timeout=total_timeout)
         namespace, problems = export.load_export(scratch, user.uid)

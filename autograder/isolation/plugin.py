@@ -11,7 +11,8 @@ end well inside Gradescope's 10 minutes.
 At ``__init__`` (Otter's grading process, before any student code): the grader code and rubrics
 are imported and loaded and the test files parsed, all in memory. At ``before_grading``: the
 autograder directory is made root-only (``0700``: the student user can neither read nor write
-anything in it: tests, rubrics, grader code, results) and Otter's execution step is replaced by
+anything in it: tests, rubrics, grader code, results), an uploaded ``.OTTER_LOG`` (which Otter
+would unpickle next) is deleted, and Otter's execution step is replaced by
 ``grade.grade_isolated``. This is the one place that reaches into Otter: the name
 ``grade_notebook`` in ``otter.run.run_autograder.runners.python_runner`` (Otter 7.0.0), which
 ``PythonRunner.run`` calls after ``before_grading``.
@@ -36,6 +37,7 @@ from autograder.isolation.grade import PLUGIN_DATA_KEY, grade_isolated
 from autograder.isolation.student import IsolationError
 
 SETTINGS = {"cell_timeout": 60.0, "total_timeout": 360.0}
+OTTER_LOG = ".OTTER_LOG"
 MIN_TIMEOUT = 5.0
 
 for _question in QUESTIONS:  # rubrics parsed now, from the grader's files as shipped
@@ -77,6 +79,8 @@ class IsolatedGrading(AbstractOtterPlugin):
         tests = self.tests
         autograder_dir = Path.cwd().parent  # Otter runs plugins from <autograder dir>/submission
         os.chmod(autograder_dir, 0o700)
+        if os.path.lexists(OTTER_LOG):  # Otter would unpickle an uploaded log (dill) right after this event
+            os.remove(OTTER_LOG)
         plugin = self
 
         def grade_notebook(submission_path: str, **kwargs: Any) -> Any:

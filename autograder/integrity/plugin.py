@@ -5,8 +5,8 @@ The boundary between student code and the grader is the operating system's
 
 1. ``before_execution``: scan the submission's cells (``scan``), as submitted.
 2. ``after_grading``: add what isolated grading observed (the kernel died; no values were
-   exported), decide with the configured policy (``policy``), zero the affected questions and
-   explain it in the output, in the grader's words.
+   exported; which variables each question's tests take), decide with the configured policy
+   (``policy``), zero the affected questions and explain it in the output, in the grader's words.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from otter.plugins import AbstractOtterPlugin
 
 from autograder.integrity import policy, scan
 from autograder.isolation.grade import PLUGIN_DATA_KEY as ISOLATION_DATA
-from autograder.isolation.hidden_tests import load as load_tests
 
 PLUGIN_NAME = "autograder.integrity.plugin.IntegrityPlugin"
 
@@ -31,7 +30,6 @@ class IntegrityPlugin(AbstractOtterPlugin):
         self.dynamic: list[tuple[str, str | None]] = []
         self.log: list[str] = []
         self.decision: policy.Decision | None = None
-        self.question_vars = load_tests(Path("tests")).parameters if Path("tests").is_dir() else {}
 
     def before_execution(self, submission: Any) -> Any:
         import nbformat
@@ -55,8 +53,10 @@ class IntegrityPlugin(AbstractOtterPlugin):
         if not observed.get("exported", True):
             self.dynamic.append(("no_export", None))
         self.log += list(observed.get("log", []))
+        # which variables each question's hidden tests take, as the isolation plugin loaded them
+        question_vars = {q: set(names) for q, names in observed.get("parameters", {}).items()}
         questions = list(results.results)
-        self.decision = policy.decide(self.policy, self.findings, self.dynamic, self.question_vars, questions)
+        self.decision = policy.decide(self.policy, self.findings, self.dynamic, question_vars, questions)
         policy.apply(results, self.decision)
         text = policy.report(self.policy, self.decision)
         if text:

@@ -133,6 +133,7 @@ def grade_isolated(
             "out_of_time": ran.out_of_time,
             "kill_rounds": ran.processes_ended,
             "imported_late": imported_late,
+            "parameters": {name: sorted(names) for name, names in tests.parameters.items()},
             "log": log,
         },
     )

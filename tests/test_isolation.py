@@ -155,3 +155,13 @@ def test_without_root_grading_refuses_with_a_message(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(IsolationError, match="needs root"):
         StudentUser.acquire()
+
+
+def test_a_kernel_that_does_not_start_is_reported_not_graded(user, tmp_path, monkeypatch):
+    from autograder.isolation import execute as execution
+
+    monkeypatch.setattr(execution, "LAUNCHER", tmp_path / "missing-launcher.py")
+    monkeypatch.setattr(execution, "STARTUP_TIMEOUT", 10)
+    ran, scratch = _run(user, ["x = 1"], tmp_path)
+    user.remove_scratch(scratch)
+    assert ran.kernel_failed and not ran.kernel_died

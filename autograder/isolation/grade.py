@@ -18,6 +18,7 @@ plugin data says so, for the instructor and the tests).
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ import nbformat
 from autograder.isolation import execute as execution
 from autograder.isolation import export, hidden_tests
 from autograder.isolation.results import IsolatedResults
-from autograder.isolation.student import StudentUser
+from autograder.isolation.student import IsolationError, StudentUser
 
 PLUGIN_DATA_KEY = "autograder.isolation"
 IGNORE_TAG = "otter_ignore"
@@ -98,8 +99,6 @@ def grade_isolated(
         if not script:  # the student's grader.check reads the public tests from the notebook itself
             copy = scratch / Path(submission_path).name
             shutil.copyfile(submission_path, copy)
-            import os
-
             os.chown(copy, user.uid, user.gid)
         # the grading log (instructor-only) says what is going on, also if grading is killed midway
         print(
@@ -109,10 +108,10 @@ def grade_isolated(
         )
         modules_before = set(sys.modules)
         ran = execution.execute(nb, user, scratch, cell_timeout=cell_timeout, total_timeout=total_timeout)
+        if ran.kernel_failed:  # before any student code: the grader's problem, not the submission's
+            raise IsolationError(f"the student's kernel did not start ({ran.kernel_failed})")
         namespace, problems = export.load_export(scratch, user.uid)
         log += problems
-        if ran.kernel_failed:
-            log.append(f"the student's kernel did not start: {ran.kernel_failed}")
         results = IsolatedResults(list(hidden_tests.run(tests, namespace or {}).values()), notebook=ran.notebook)
         imported_late = sorted(set(sys.modules) - modules_before)
     finally:
@@ -128,7 +127,6 @@ def grade_isolated(
             "uid": user.uid,
             "exported": namespace is not None,
             "kernel_died": ran.kernel_died,
-            "kernel_failed": bool(ran.kernel_failed),
             "timed_out_cells": [ran.notebook.cells[i].metadata.get("grading", {}).get("cell") for i in ran.timed_out],
             "out_of_time": ran.out_of_time,
             "kill_rounds": ran.processes_ended,

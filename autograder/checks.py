@@ -40,7 +40,7 @@ def _student_safe(check: F) -> F:
             return check(*args, **kwargs)
         except AssertionError:
             raise
-        except Exception:  # noqa: BLE001 - anything a student object raises
+        except Exception:  # anything a student object raises
             raise AssertionError(
                 "Your values could not be checked: re-run the notebook from the top with the cells as given."
             ) from None
@@ -59,7 +59,7 @@ def as_array(value: Any, name: str) -> np.ndarray:
         raise AssertionError(f"{name} is not defined: fill in and run the cell that computes it.")
     try:
         array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - any conversion failure means "not an array"
+    except Exception:  # any conversion failure means "not an array"
         raise AssertionError(f"{name} is not an array of numbers.") from None
     if array.dtype == object or not np.issubdtype(array.dtype, np.number):
         raise AssertionError(f"{name} is not an array of numbers.")

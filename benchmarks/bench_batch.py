@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                 [sys.executable, "-m", "tools.batch", str(folder), "--out", str(out), "--zip", str(zip_path),
                  "--workers", str(args.workers), "--cpus", str(args.cpus), "--no-progress"],
                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
+            )
             sampler = SandboxCPU(proc.pid)
             sampler.start()
             stdout, stderr = proc.communicate()
@@ -171,20 +171,20 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         records = [json.loads(p.read_text()) for p in (out / ".state").glob("*.json")]
         print(f"tools.batch, {args.workers} workers at {args.cpus:g} CPU each: {batch_wall:.1f} s "
-              f"(including its own start-up and reports); {batch}")  # fmt: skip
+              f"(including its own start-up and reports); {batch}")
         ratio = seq_wall / batch_wall
         print(f"throughput: {args.n / seq_wall * 60:.1f} vs {args.n / batch_wall * 60:.1f} submissions/min, "
-              f"ratio {ratio:.2f}x (target >= 1.7x)")  # fmt: skip
+              f"ratio {ratio:.2f}x (target >= 1.7x)")
         if batch.others > 0.2:
             print(f"  note: other processes kept {batch.others:.2f} of {os.cpu_count()} cores busy during the batch "
                   f"({seq.others:.2f} during otter run): the ratio cannot exceed about "
-                  f"{(os.cpu_count() - batch.others) / max(seq.cores, 0.01):.2f}x on this machine now")  # fmt: skip
+                  f"{(os.cpu_count() - batch.others) / max(seq.cores, 0.01):.2f}x on this machine now")
         workers: dict[str, list[dict]] = {}
         for r in records:
             workers.setdefault(r["worker"], []).append(r)
         for worker, rs in sorted(workers.items()):
             print(f"  {worker}: {len(rs)} submissions, peak memory {max(r['peak_memory'] for r in rs) / MiB:.0f} MiB,"
-                  f" {sum(r['wall_time'] for r in rs) / len(rs):.1f} s each in its sandbox")  # fmt: skip
+                  f" {sum(r['wall_time'] for r in rs) / len(rs):.1f} s each in its sandbox")
 
         by_file = {r["file"]: r for r in records}
         ok = len(by_file) == args.n

@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools import gradescope  # noqa: E402
-from tools.sandbox import MiB  # noqa: E402
+from tools import gradescope
+from tools.sandbox import MiB
 
 
 def drop_caches() -> None:
@@ -41,7 +41,7 @@ def full_credit_notebook(out: Path) -> Path:
         from tools.submissions import build_submission
 
         return build_submission("full_credit", out)
-    except Exception as e:  # noqa: BLE001 - fall back to the solutions notebook
+    except Exception as e:  # fall back to the solutions notebook
         print(f"(tools.submissions unavailable: {e}; using the solutions notebook)")
         return gradescope.ROOT / "dist" / "autograder" / "rnn_states.ipynb"
 
@@ -84,7 +84,7 @@ def compare(nb: Path, zip_path: Path, other: Path, repeat: int) -> bool:
             run = gradescope.grade(nb, zip_path=path, memory=768 * MiB, cpus=0.5)
             times[label].append(run.sandbox.wall_time)
             print(f"  run {i + 1} {label:5}: {run.score}/{run.max_score:g}, wall {run.sandbox.wall_time:5.1f} s, "
-                  f"peak {run.sandbox.peak_memory / MiB:4.0f} MiB", flush=True)  # fmt: skip
+                  f"peak {run.sandbox.peak_memory / MiB:4.0f} MiB", flush=True)
     this, that = statistics.median(times["this"]), statistics.median(times["other"])
     print(f"  median wall: this zip {this:.1f} s, other zip {that:.1f} s, ratio {this / that:.2f}x")
     return this / that <= 1.10

@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import nbformat  # noqa: E402
+import nbformat
 
-from tests.jupyterlab import LabPage, browser_missing, chromium, jupyterlab  # noqa: E402
-from tools.submissions import MASTER, build_submission  # noqa: E402
+from tests.jupyterlab import LabPage, browser_missing, chromium, jupyterlab
+from tools.submissions import MASTER, build_submission
 
 
 def _timed(page: LabPage, index: int, start) -> float:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools.build import autograder_zip  # noqa: E402
-from tools.otter_run import otter_run  # noqa: E402
-from tools.submissions import build_submission, run_as_student  # noqa: E402
+from tools.build import autograder_zip
+from tools.otter_run import otter_run
+from tools.submissions import build_submission, run_as_student
 
 
 def main() -> int:

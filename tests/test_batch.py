@@ -72,7 +72,7 @@ def batch_zip() -> Path:
 
 def _run_cli(folder: Path, out: Path, zip_path: Path, *extra: str, timeout: float = 900) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "tools.batch", str(folder), "--out", str(out), "--zip", str(zip_path),
-               "--workers", "2", "--timeout", str(TIMEOUT_S), *extra]  # fmt: skip
+               "--workers", "2", "--timeout", str(TIMEOUT_S), *extra]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
@@ -122,7 +122,7 @@ def mixed(batch_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     wall = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return {"folder": folder, "out": out, "stdout": proc.stdout, "stderr": proc.stderr, "wall": wall,
-            "zip": batch_zip, "base": base}  # fmt: skip
+            "zip": batch_zip, "base": base}
 
 
 def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -321,7 +321,7 @@ def test_answers_are_read_statically():
         {"cell_type": "code", "source": "q7_answer = ..."},
         {"cell_type": "markdown", "source": "q8_answer = 'markdown is not code'"},
         {"cell_type": "code", "source": "import os\nos.system('touch /tmp/pwned')\nq10_answer = 'x'"},
-    ]}  # fmt: skip
+    ]}
     answers = extract_answers(nb)
     assert answers["q1"].text == "second"
     assert answers["q2"].text == "implicit concatenation"
@@ -405,10 +405,10 @@ def test_ctrl_c_leaves_no_half_written_report(mixed, tmp_path):
     folder = tmp_path / "subs"
     folder.mkdir()
     _edited(mixed["folder"] / "bob_partial.ipynb", folder / "late.ipynb",
-            lambda nb: nb.cells.append(nbformat.v4.new_markdown_cell("late")))  # fmt: skip
+            lambda nb: nb.cells.append(nbformat.v4.new_markdown_cell("late")))
     out = tmp_path / "out"
     command = [sys.executable, "-m", "tools.batch", str(folder), "--out", str(out), "--zip", str(mixed["zip"]),
-               "--no-progress"]  # fmt: skip
+               "--no-progress"]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -457,16 +457,16 @@ def test_classify_covers_every_way_a_run_ends():
     status, reason, _ = classify(_fake_run(log="Traceback ...\nModuleNotFoundError: No module named 'x'\n"), options)
     assert status == CRASHED and "ModuleNotFoundError: No module named 'x'" in reason
     failed = {"tests": [{"name": "Autograder Failed", "output": "..."},
-                        {"name": "Autograder Exception", "output": "Traceback\nValueError: boom"}]}  # fmt: skip
+                        {"name": "Autograder Exception", "output": "Traceback\nValueError: boom"}]}
     status, reason, _ = classify(_fake_run(failed), options)
     assert status == CRASHED and "ValueError: boom" in reason
     refused = {"tests": [{"name": "Submission not graded", "score": 0, "max_score": 0,
                           "output": "This Gradescope assignment grades 'rnn_states', but x.ipynb is a notebook for "
-                                    "assignment 'other'."}]}  # fmt: skip
+                                    "assignment 'other'."}]}
     assert classify(_fake_run(refused), options)[0] == WRONG_ASSIGNMENT
     graded = {"tests": [{"name": "Public Tests", "score": 0, "max_score": 0},
                         {"name": "q1", "score": 1.5, "max_score": 3}, {"name": "q2", "score": 3, "max_score": 3}],
-              "output": "Cell 9 ran longer than 60 s and was stopped"}  # fmt: skip
+              "output": "Cell 9 ran longer than 60 s and was stopped"}
     status, reason, scores = classify(_fake_run(graded), options)
     assert (status, scores) == (GRADED, {"q1": (1.5, 3), "q2": (3, 3)}) and "Cell 9" in reason
 

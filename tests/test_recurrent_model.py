@@ -23,7 +23,7 @@ MATRIX = [
     ("LSTM", 5, 12, 3, 4, "relu", True, True, True),
     ("GRU", 5, 12, 3, 4, "relu", True, True, True),
     ("GRU", 4, 6, 2, 3, "sigmoid", False, True, False),
-]  # fmt: skip
+]
 
 
 def _model(kind, units, steps, features, activation, return_sequences, return_state, reset_after, seed):

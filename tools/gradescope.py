@@ -109,7 +109,7 @@ def submission_metadata(assignment: str) -> dict[str, Any]:
         "submission_method": "upload",
         "users": [{"email": "student@example.edu", "id": 1, "name": "Test Student", "sid": "0", "assignment": {}}],
         "previous_submissions": [],
-    }  # fmt: skip
+    }
 
 
 def lay_out(root: Path, zip_path: Path, submission: Path) -> dict[str, Any]:

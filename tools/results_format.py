@@ -27,11 +27,11 @@ REQUIRED_TEST_KEYS = ("name", "score", "max_score", "visibility", "output")
 KNOWN_TOP_KEYS = {
     "score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
     "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard",
-}  # fmt: skip
+}
 KNOWN_TEST_KEYS = {
     "score", "max_score", "status", "name", "name_format", "number", "output", "output_format",
     "tags", "visibility", "extra_data",
-}  # fmt: skip
+}
 # tests Otter adds around the per-question ones, always visible
 SUMMARY_TESTS = {"Public Tests"}
 

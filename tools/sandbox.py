@@ -213,7 +213,7 @@ class _Overlays:
                     d.mkdir()
                 options = f"lowerdir={path},upperdir={upper},workdir={workdir}"
                 done = subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options, str(merged)],
-                                      capture_output=True, text=True)  # fmt: skip
+                                      capture_output=True, text=True)
                 if done.returncode != 0:
                     raise SandboxError(f"cannot mount a writable overlay of {path}: {done.stderr.strip()}")
                 self.mounts.append((path, merged))
@@ -262,7 +262,7 @@ def _bwrap_command(
         "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--die-with-parent", "--new-session",
         "--clearenv",
-    ]  # fmt: skip
+    ]
     for key, value in env.items():
         args += ["--setenv", key, value]
     args += ["--chdir", cwd, "--", *command]
@@ -337,7 +337,7 @@ def run(
                         continue
                     process_peaks[cmd] = max(process_peaks.get(cmd, 0), rss)
 
-    out = open(output, "wb") if output is not None else None  # noqa: SIM115 - closed below
+    out = open(output, "wb") if output is not None else None  # closed below
     timed_out = False
     start = time.monotonic()
     try:
@@ -346,7 +346,7 @@ def run(
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT if out is not None else None,
-            preexec_fn=groups.enter,  # noqa: PLW1509 - only os.open/os.write before exec
+            preexec_fn=groups.enter,  # only os.open/os.write before exec
             start_new_session=True,
         )
         sampler = threading.Thread(target=sample, daemon=True)

@@ -244,11 +244,11 @@ def to_python(source: str) -> str:
     """The Python IPython runs for a cell's source (``!``/``%`` lines become ``get_ipython()`` calls)."""
     try:
         from IPython.core.inputtransformer2 import TransformerManager
-    except Exception:  # noqa: BLE001 - no IPython: the kernel could not run magics either
+    except Exception:  # no IPython: the kernel could not run magics either
         return source
     try:
         return TransformerManager().transform_cell(source)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return source
 
 

@@ -170,7 +170,7 @@ def _decode(entry: Any, arrays: _Arrays, problems: list[str], depth: int = 0) ->
             if dtype.kind not in "biuf":
                 return NotGradable()
             return dtype.type(entry["v"])
-        except Exception:  # noqa: BLE001
+        except Exception:
             return NotGradable()
     if t == "model":
         model = _model(entry, arrays)
@@ -224,7 +224,7 @@ def load_export(scratch: Path, owner: int) -> tuple[dict[str, Any] | None, list[
     try:
         values = json.loads(values_bytes.decode("utf-8"))
         arrays = np.load(io.BytesIO(arrays_bytes), allow_pickle=False)
-    except Exception as e:  # noqa: BLE001 - any malformed export is refused the same way
+    except Exception as e:  # any malformed export is refused the same way
         return None, [f"the exported values could not be read ({type(e).__name__})"]
     if not isinstance(values, dict):
         return None, ["the exported values are malformed"]
@@ -232,6 +232,6 @@ def load_export(scratch: Path, owner: int) -> tuple[dict[str, Any] | None, list[
     budget = _Arrays(arrays)
     try:
         namespace = {str(name): _decode(entry, budget, problems) for name, entry in values.items()}
-    except Exception as e:  # noqa: BLE001 - a malformed archive member, a too-deep structure, ...
+    except Exception as e:  # a malformed archive member, a too-deep structure, ...
         return None, [f"the exported values could not be read ({type(e).__name__})"]
     return namespace, problems

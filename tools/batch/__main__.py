@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sigterm(signum, frame):  # noqa: ARG001 - signal handler signature
+def _sigterm(signum, frame):  # signal handler signature
     raise KeyboardInterrupt
 
 
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     options = Options(zip_path=zip_path.resolve(), memory=memory, cpus=args.cpus, timeout=args.timeout,
-                      workers=max(1, args.workers), force=args.force)  # fmt: skip
+                      workers=max(1, args.workers), force=args.force)
 
     subs = discover(folder, assignment_name(zip_path), exclude=[out])
     from tqdm import tqdm
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         bar.close()
         done = sum(counts.values())
         print(f"\ninterrupted: {done} of {len(subs)} submissions done and kept in {out / '.state'}; "
-              "the reports were not written. Run the same command again to resume.", file=sys.stderr)  # fmt: skip
+              "the reports were not written. Run the same command again to resume.", file=sys.stderr)
         return 130
     bar.close()
 

@@ -63,7 +63,7 @@ class Submission:
         return sorted(
             p for p in self.path.rglob("*")
             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(self.path).parts)
-        )  # fmt: skip
+        )
 
     def content_hash(self) -> str:
         """SHA-256 of the content (a folder holding a single file hashes as that file)."""
@@ -246,14 +246,14 @@ def discover(folder: Path, expected: str | None, exclude: list[Path] | None = No
         except (OSError, ValueError, yaml.YAMLError) as e:
             metadata = {}
             subs.append(Submission(f"{prefix}{METADATA_FILE}", export / METADATA_FILE, "other",
-                                   problem=(MALFORMED, f"Gradescope metadata unreadable: {e}")))  # fmt: skip
+                                   problem=(MALFORMED, f"Gradescope metadata unreadable: {e}")))
         for entry in sorted(export.iterdir()):
             if entry.name.startswith(".") or entry.name == METADATA_FILE or entry.resolve() in excluded:
                 continue
             if entry.is_dir() and (entry.name in metadata or entry.name.startswith(SUBMISSION_PREFIX)):
                 sub = Submission(f"{prefix}{entry.name}", entry, "folder",
                                  submission_id=entry.name.removeprefix(SUBMISSION_PREFIX),
-                                 submitters=metadata.get(entry.name, []))  # fmt: skip
+                                 submitters=metadata.get(entry.name, []))
                 sub.problem = check_folder(sub, expected)
                 subs.append(sub)
             else:

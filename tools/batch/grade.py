@@ -187,12 +187,12 @@ def grade_one(sub: Submission, options: Options, key: str, cancel: threading.Eve
         try:
             path = gradable_file(sub, Path(tmp))
             run = grade(path, zip_path=options.zip_path, memory=options.memory, cpus=options.cpus,
-                        timeout=options.timeout)  # fmt: skip
+                        timeout=options.timeout)
         except (HarnessError, SandboxError, OSError) as e:
             if cancel.is_set():
                 return None
             return Record(sub.file, CRASHED, f"the grading harness failed: {e}", {}, key="", worker=worker,
-                          timeout=options.timeout, memory=options.memory)  # fmt: skip
+                          timeout=options.timeout, memory=options.memory)
     if cancel.is_set():
         return None
     status, reason, scores = classify(run, options)
@@ -202,7 +202,7 @@ def grade_one(sub: Submission, options: Options, key: str, cancel: threading.Eve
         timeout=options.timeout, memory=options.memory,
         log_tail="" if status == GRADED else run.log[-LOG_TAIL:],
         output=str((run.results or {}).get("output") or ""),
-    )  # fmt: skip
+    )
 
 
 def kill_sandboxes() -> None:

@@ -141,7 +141,7 @@ def review_rows(subs: list[Submission], records: list[Record]) -> list[ReviewRow
             else:
                 confidence = min((c.confidence for c in result.concepts), default=1.0)
             rows.append(ReviewRow(sub.file, who, record.status, q, answer, record.scores.get(q),
-                                  result.score, result.max_score, found, missing, confidence))  # fmt: skip
+                                  result.score, result.max_score, found, missing, confidence))
     rows.sort(key=lambda r: (r.confidence, r.rubric_score / (r.rubric_max or 1), r.file, int(r.question[1:])))
     return rows
 

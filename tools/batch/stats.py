@@ -22,7 +22,7 @@ def _question_key(name: str) -> tuple[int, str]:
 def _summary(name: str, values: list[float], possible: float) -> dict[str, Any]:
     if not values:
         return {"question": name, "possible": possible, "count": 0, "mean": None, "median": None,
-                "min": None, "max": None, "full": 0, "zero": 0}  # fmt: skip
+                "min": None, "max": None, "full": 0, "zero": 0}
     return {
         "question": name,
         "possible": possible,
@@ -56,7 +56,7 @@ def write_stats(records: list[Record], csv_path: Path, json_path: Path) -> list[
     lines = [",".join(COLUMNS)]
     for row in rows:
         lines.append(",".join("" if row[c] is None else f"{row[c]:g}" if isinstance(row[c], float) else str(row[c])
-                              for c in COLUMNS))  # fmt: skip
+                              for c in COLUMNS))
     write_atomic(Path(csv_path), "\n".join(lines) + "\n")
     write_atomic(Path(json_path), json.dumps(rows, indent=1))
     return rows

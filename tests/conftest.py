@@ -1,8 +1,13 @@
-"""Shared fixtures: the built distribution and reference submissions graded once per session."""
+"""Shared fixtures: the built distribution and reference submissions graded once per session.
+
+Two speeds: ``make test`` runs everything; ``make test-fast`` runs the tests marked ``fast``
+(no TensorFlow, no ``dist/``, no root), which this file holds to that promise.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,6 +57,30 @@ def expected() -> Callable[[str], dict[str, float]]:
 @pytest.fixture(scope="session")
 def dist() -> Path:
     return DIST
+
+
+# fixtures that need dist/ (and so otter assign, TensorFlow, root): a fast test may not use them
+NEEDS_DIST = frozenset({"ag_zip", "submissions", "grade", "dist"})
+HEAVY_MODULES = ("tensorflow", "keras")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    misfiled = [
+        f"{item.nodeid} (uses {', '.join(sorted(NEEDS_DIST & set(item.fixturenames)))})"
+        for item in items
+        if item.get_closest_marker("fast") and NEEDS_DIST & set(item.fixturenames)
+    ]
+    if misfiled:
+        raise pytest.UsageError("tests marked fast that need dist/: " + "; ".join(misfiled))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if session.config.option.markexpr != "fast":
+        return
+    imported = [name for name in HEAVY_MODULES if name in sys.modules]
+    if imported:
+        print(f"\nthe fast tier imported {', '.join(imported)}: a test marked fast needs it", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -54,6 +54,7 @@ def student_texts(dist: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.fast
 def test_master_has_hidden_tests_and_solutions():
     hidden = [src for src, is_hidden in master_test_cells() if is_hidden]
     assert len(hidden) >= 40
@@ -135,6 +136,7 @@ def test_zip_pins_python_and_requirements(ag_zip):
             assert "==" in line, f"unpinned requirement: {line}"
 
 
+@pytest.mark.fast
 def test_bad_grading_config_gets_a_clear_message(tmp_path):
     bad = tmp_path / "otter_config.json"
     bad.write_text('{"show_hidden": true,}')
@@ -145,6 +147,7 @@ def test_bad_grading_config_gets_a_clear_message(tmp_path):
         load_grading_config(bad)
 
 
+@pytest.mark.fast
 def test_staging_writes_the_root_config_into_the_notebook(tmp_path):
     staged = stage(config=load_grading_config(), stage_dir=tmp_path / "stage")
     cell = next(c for c in nbformat.read(staged, as_version=4).cells if "ASSIGNMENT CONFIG" in c.source)

@@ -14,6 +14,8 @@ from test_freetext import SEED  # sibling test module (pytest puts tests/ on sys
 from autograder.freetext import QUESTIONS
 from autograder.freetext.calibration import cohen_kappa, label_for, load
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parents[1]
 CALIBRATION = ROOT / "tests" / "calibration" / "freetext.jsonl"
 

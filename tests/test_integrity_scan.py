@@ -45,17 +45,20 @@ ORDINARY = [
 ]
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("source", ORDINARY)
 def test_ordinary_code_is_not_flagged(source):
     assert scan.scan_source(source, allowed_magics={"matplotlib"}) == []
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c["class"] == "scan" or not c.get("quiet")))
 def test_hostile_cells_are_flagged(name):
     findings = [f for cell in CASES[name]["cells"] for f in scan.scan_source(cell)]
     assert findings, name
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     "source",
     [
@@ -78,6 +81,7 @@ def test_more_tampering_is_flagged(source):
     assert scan.scan_source(source), source
 
 
+@pytest.mark.fast
 def test_policy_attributes_local_reads_and_zeroes_all_otherwise():
     qvars = {"q1": {"q1_answer"}, "q2": {"q2_answer"}}
     local = scan.scan_source("q1_answer = open('tests/q1.py').read()", 3)
@@ -100,6 +104,7 @@ def test_policy_attributes_local_reads_and_zeroes_all_otherwise():
         policy.Policy.from_config({"action": "keep"})
 
 
+@pytest.mark.fast
 def test_otter_config_enables_isolation_first_then_the_scan():
     from autograder.isolation.plugin import settings
 

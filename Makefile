@@ -13,10 +13,12 @@ SOURCES := assignment/rnn_states.ipynb otter_config.json requirements.txt \
 
 all: demo
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	# the grader code itself, editable, so `otter run` finds the plugins from any directory
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 venv: $(INSTALLED)

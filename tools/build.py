@@ -24,6 +24,9 @@ from typing import Any
 import nbformat
 import yaml
 
+from autograder.integrity.scan import SHIPPED_CELLS as SHIPPED
+from autograder.integrity.scan import shipped_file
+
 ROOT = Path(__file__).resolve().parent.parent
 MASTER = ROOT / "assignment" / "rnn_states.ipynb"
 CONFIG = ROOT / "otter_config.json"
@@ -105,8 +108,16 @@ if __name__ == "__main__":
 '''
 
 
-def finalize_zip(zip_path: Path, package: Path = SUPPORT["autograder"], autograder_dir: str = "/autograder") -> None:
+def finalize_zip(
+    zip_path: Path,
+    student: Path,
+    package: Path = SUPPORT["autograder"],
+    autograder_dir: str = "/autograder",
+) -> None:
     """Put ``autograder/`` at the zip root and enter grading through its safe entry point.
+
+    The integrity scan's scaffold (``autograder/integrity/shipped_cells.json``) is generated here
+    from ``student``, the notebook this build distributes, so it can never fall out of step.
 
     Otter imports plugins in its grading process, whose ``sys.path`` starts at the directory of
     ``run_otter.py`` (``/autograder/source``); Otter Assign ships ``autograder_files`` only under
@@ -120,8 +131,10 @@ def finalize_zip(zip_path: Path, package: Path = SUPPORT["autograder"], autograd
             dst.writestr(item, src.read(item.filename))
         dst.writestr("run_otter.py", RUN_OTTER.format(autograder_dir=autograder_dir))
         for path in sorted(package.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc" and path != SHIPPED:
                 dst.write(path, f"{package.name}/{path.relative_to(package).as_posix()}")
+        shipped = shipped_file(nbformat.read(student, as_version=4), f"dist/student/{student.name}")
+        dst.writestr(f"{package.name}/{SHIPPED.relative_to(package).as_posix()}", shipped)
     os.replace(tmp, zip_path)
 
 
@@ -145,19 +158,48 @@ def autograder_zip(dist: Path = DIST) -> Path:
         raise BuildError(f"{e} Run `make dist` first.") from None
 
 
+def check_solutions(zip_path: Path, dist: Path = DIST) -> None:
+    """Grade the solutions notebook with ``otter run`` and the finished zip: it must get every point.
+
+    Otter Assign's own test run grades with its intermediate zip and the checkout's plugins;
+    this one grades what ships.
+    """
+    from tools.otter_run import OtterRunError, otter_run
+    from tools.registry import registry
+
+    solutions = dist / "autograder" / MASTER.name
+    try:
+        result = otter_run(solutions, zip_path)
+    except OtterRunError as e:
+        raise BuildError(f"grading the solutions notebook failed: {e}") from None
+    got, possible = result.total
+    lost = {q: f"{s:g}/{m:g}" for q, (s, m) in result.scores.items() if s != m}
+    if lost or possible != registry().total:
+        raise BuildError(
+            f"the solutions notebook scores {got:g}/{possible:g} (the notebook's questions are worth"
+            f" {registry().total:g}); questions short of full marks: {lost or 'none'}.\n{result.log[-3000:]}"
+        )
+    print(f"solutions notebook: {got:g}/{possible:g} with the built zip")
+
+
 def build(run_tests: bool = True, dist: Path = DIST) -> Path:
-    """Stage the assignment, run ``otter assign`` into a clean ``dist`` and return the zip path."""
+    """Stage the assignment, run ``otter assign`` into a clean ``dist``, finish the zip and return its path.
+
+    With ``run_tests``, the solutions notebook is then graded with the finished zip (needs root,
+    like every grading: see ``autograder/isolation``).
+    """
     staged = stage()
     if dist.exists():
         shutil.rmtree(dist)
-    command = [sys.executable, "-m", "otter", "assign", str(staged), str(dist)]
-    if not run_tests:
-        command.append("--no-run-tests")
+    command = [sys.executable, "-m", "otter", "assign", str(staged), str(dist), "--no-run-tests"]
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode != 0:
         raise BuildError("otter assign failed (see its output above); dist/ is incomplete.")
     zip_path = check_dist(dist)
-    finalize_zip(zip_path, autograder_dir=load_grading_config().get("autograder_dir", "/autograder"))
+    autograder_dir = load_grading_config().get("autograder_dir", "/autograder")
+    finalize_zip(zip_path, dist / "student" / MASTER.name, autograder_dir=autograder_dir)
+    if run_tests:
+        check_solutions(zip_path, dist)
     return zip_path
 
 

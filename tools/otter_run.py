@@ -30,12 +30,18 @@ class OtterRunError(Exception):
 def otter_run(
     submission: Path, autograder_zip: Path, out_dir: Path | None = None, timeout: int = 600
 ) -> OtterRunResult:
-    """Run ``otter run -a ZIP SUBMISSION`` in a subprocess and read back its results.json."""
+    """Run ``otter run -a ZIP -o OUT SUBMISSION`` as Otter documents it and read back its results.json.
+
+    The command is the environment's ``otter`` script, started from a directory of its own: the
+    plugins must come from the installed package and the zip, not from the current directory.
+    """
     with tempfile.TemporaryDirectory(prefix="otter-run-") as tmp:
-        out = Path(out_dir or tmp)
+        out = Path(out_dir or tmp).resolve()
         out.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "otter", "run", "-a", str(autograder_zip), "-o", str(out), str(submission)]
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        otter = Path(sys.executable).with_name("otter")
+        command = [str(otter), "run", "-a", str(Path(autograder_zip).resolve()), "-o", str(out),
+                   str(Path(submission).resolve())]
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=tmp)
         log = proc.stdout + proc.stderr
         results_path = out / "results.json"
         if not results_path.is_file():

@@ -2,7 +2,8 @@
 
 Each code cell is turned into Python the way IPython does it (``!cmd`` and ``%magic`` lines
 become ``get_ipython()`` calls), parsed, and compared with the cells the student notebook ships
-(``shipped_cells.json``): a cell identical in AST to a shipped one is the scaffold and is not
+(``shipped_cells.json``, which ``tools/build.py`` writes into the zip from the student notebook
+it ships): a cell identical in AST to a shipped one is the scaffold and is not
 scanned; every other cell is walked and each suspicious construct becomes a ``Finding``.
 
 The scan is deliberately blunt: ordinary work in this lab (NumPy, Keras, printing, plotting,
@@ -263,15 +264,25 @@ def cell_digest(source: str) -> str | None:
 
 def shipped_digests(notebook: Any) -> list[str]:
     """Digests of the code cells of the student notebook as distributed."""
-    digests = {cell_digest(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"}
+    sources = (c["source"] for c in notebook["cells"] if c["cell_type"] == "code")
+    digests = {cell_digest(s if isinstance(s, str) else "".join(s)) for s in sources}
     return sorted(d for d in digests if d)
 
 
+def shipped_file(notebook: Any, source: str) -> str:
+    """The content of ``shipped_cells.json`` for the student notebook ``notebook`` (named ``source``)."""
+    return json.dumps({"source": source, "digests": shipped_digests(notebook)}, indent=1) + "\n"
+
+
 def load_shipped(path: Path = SHIPPED_CELLS) -> set[str]:
+    """The digests the build wrote into the zip; without them every scaffold cell would be flagged."""
     try:
         return set(json.loads(path.read_text(encoding="utf-8"))["digests"])
-    except (OSError, ValueError, KeyError):
-        return set()
+    except (OSError, ValueError, KeyError) as e:
+        raise FileNotFoundError(
+            f"{path} is missing or unreadable ({e}): it is written into the autograder zip by `make dist`;"
+            " rebuild the zip"
+        ) from None
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -512,23 +523,20 @@ def scan_notebook(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder.integrity.scan NOTEBOOK...``: print findings;
-    ``--write-shipped STUDENT_NOTEBOOK``: regenerate ``shipped_cells.json``."""
+    """``python -m autograder.integrity.scan STUDENT_NOTEBOOK NOTEBOOK...``: print the findings of each
+    NOTEBOOK, the cells of STUDENT_NOTEBOOK (the notebook as distributed) being the scaffold."""
     import sys
 
     import nbformat
 
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--write-shipped"]:
-        nb = nbformat.read(argv[1], as_version=4)
-        SHIPPED_CELLS.write_text(
-            json.dumps({"source": "dist/student/rnn_states.ipynb", "digests": shipped_digests(nb)}, indent=1) + "\n"
-        )
-        print(f"wrote {SHIPPED_CELLS}")
-        return 0
+    if len(argv) < 2:
+        print("usage: python -m autograder.integrity.scan STUDENT_NOTEBOOK NOTEBOOK...", file=sys.stderr)
+        return 2
+    shipped = set(shipped_digests(nbformat.read(argv[0], as_version=4)))
     status = 0
-    for path in argv:
-        for f in scan_notebook(nbformat.read(path, as_version=4)):
+    for path in argv[1:]:
+        for f in scan_notebook(nbformat.read(path, as_version=4), shipped):
             print(f"{path}: {f.describe()}")
             status = 1
     return status

@@ -2,8 +2,8 @@
 
 Otter Assign locks (``editable: false``) every cell of a question block that is not inside a
 solution block; a master-notebook edit that forgets the delimiters locks an answer cell, and
-only this test would notice before a student does. The editable cells are listed here
-explicitly, by the variable each one makes the student define.
+only this test would notice before a student does. The cells a student fills in are the master's
+cells with a solution in them (the registry names each by the first variable it assigns).
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ import re
 import nbformat
 import pytest
 
+from tools.registry import registry
 from tools.submissions import STUDENT_NOTEBOOK
 
 # every cell a student must change, named by a variable it assigns
-EDITABLE = {
-    "q1_answer", "lstm_layer", "q2_answer", "q3_output_shape", "q4_answer", "lstm_nostate_layer",
-    "q5_answer", "lstm_seq_layer", "q6_output_shape", "q7_answer", "gru_layer", "q8_answer",
-    "q9_output_shape", "q10_answer", "gru_seq_layer", "q11_output_shape", "q12_answer",
-}
+EDITABLE = set(registry().student_cells)
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +46,13 @@ def test_exactly_the_cells_a_student_fills_in_are_editable(student):
 
 def test_prompts_are_locked(student):
     questions = [cell for cell in student.cells if cell.cell_type == "markdown" and "**Question" in cell.source]
-    assert len(questions) == 12
+    assert len(questions) == len(registry().questions)
     assert all(not _editable(cell) for cell in questions)
 
 
 def test_written_answers_are_typed_between_triple_quotes(student):
     blanks = [cell.source for cell in student.cells if re.match(r'q\d+_answer = """\n\.\.\.\n"""$', cell.source)]
-    assert len(blanks) == 8
+    assert len(blanks) == len(registry().written())
 
 
 def test_experiment_2_is_handed_out_returning_its_states(student):

@@ -30,6 +30,7 @@ _TEST_CONFIG = re.compile(r'^"""\s*# BEGIN TEST CONFIG\n(.*?)\n"""\s*# END TEST 
 _TEST_NAME = re.compile(r"^def (test_\w+)\(", re.M)
 _CONCEPT = re.compile(r'require_concept\(\s*"(\w+)"\s*,\s*\w+\s*,\s*"(\w+)"\s*\)')
 _SHAPE_ANSWER = re.compile(r"^\w+_shape\s*=", re.M)
+_ASSIGNED = re.compile(r"^\s*(\w+)(?:\s*,\s*\w+)*\s*=[^=]")
 
 
 class RegistryError(ValueError):
@@ -64,6 +65,8 @@ class Question:
 class Registry:
     questions: tuple[Question, ...]
     rubric_files: tuple[str, ...]  # question ids that have a rubric file
+    # the first variable each cell a student fills in assigns: the cells with a solution in them
+    student_cells: tuple[str, ...] = ()
 
     @property
     def ids(self) -> list[str]:
@@ -163,6 +166,29 @@ def _rubric_concepts(question: str, rubric_dir: Path) -> tuple[tuple[str, float]
     return tuple((c.id, c.points) for c in rubric.concepts)
 
 
+def _solution_lines(source: str) -> list[str]:
+    lines, inside = [], False
+    for line in source.splitlines():
+        if line.strip().startswith("# BEGIN SOLUTION"):
+            inside = True
+        elif line.strip().startswith("# END SOLUTION"):
+            inside = False
+        elif inside or line.rstrip().endswith("# SOLUTION"):
+            lines.append(line)
+    return lines
+
+
+def _student_cells(nb: nbformat.NotebookNode) -> tuple[str, ...]:
+    names = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assigned = [m.group(1) for line in _solution_lines(cell.source) for m in [_ASSIGNED.match(line)] if m]
+        if assigned:
+            names.append(assigned[0])
+    return tuple(names)
+
+
 def load(master: Path = MASTER, rubric_dir: Path = RUBRIC_DIR) -> Registry:
     """Read the questions of ``master`` and the rubrics in ``rubric_dir``."""
     try:
@@ -186,7 +212,7 @@ def load(master: Path = MASTER, rubric_dir: Path = RUBRIC_DIR) -> Registry:
     duplicates = sorted({q.id for q in questions if [p.id for p in questions].count(q.id) > 1})
     if duplicates:
         raise RegistryError(f"question names used twice in {master.name}: {', '.join(duplicates)}")
-    return Registry(tuple(questions), rubric_files)
+    return Registry(tuple(questions), rubric_files, _student_cells(nb))
 
 
 @cache

@@ -73,10 +73,10 @@ def test_a_rubric_concept_without_a_test_is_named(sources):
 
 def test_a_rubric_without_a_question_and_a_test_without_a_rubric_are_named(sources):
     master, rubrics = sources
-    (rubrics / "q8.yaml").rename(rubrics / "q13.yaml")
-    (rubrics / "q13.yaml").write_text((rubrics / "q13.yaml").read_text().replace("question: q8", "question: q13"))
+    (rubrics / "q8.yaml").rename(rubrics / "q99.yaml")
+    (rubrics / "q99.yaml").write_text((rubrics / "q99.yaml").read_text().replace("question: q8", "question: q99"))
     problems = load(master, rubrics).problems()
-    assert "q13: autograder/rubrics/q13.yaml has no question q13 in the master notebook" in problems
+    assert "q99: autograder/rubrics/q99.yaml has no question q99 in the master notebook" in problems
     assert "q8: test test_q8_concept_no_cell_state checks concept 'no_cell_state' but q8 has no rubric" in problems
 
 

@@ -19,7 +19,8 @@ from collections import Counter
 from pathlib import Path
 
 from tools.batch.discover import GRADED, STATUSES, assignment_name, discover
-from tools.batch.grade import Options, Record, grade_all, write_atomic
+from tools.batch.grade import Options, Record, grade_all
+from tools.files import write_atomic
 from tools.sandbox import MiB, SandboxError, parse_size, require_bwrap
 
 DEFAULT_OUT = Path("out/grades")

@@ -23,7 +23,8 @@ from otter.grade.utils import (
 )
 
 from tools.batch.discover import GRADED, Submission
-from tools.batch.grade import Record, write_atomic
+from tools.batch.grade import Record
+from tools.files import write_atomic
 
 __all__ = [
     "POINTS_POSSIBLE_LABEL",

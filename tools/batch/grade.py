@@ -34,6 +34,7 @@ from tools.batch.discover import (
     gradable_file,
     sha256_file,
 )
+from tools.files import write_atomic
 from tools.scores import question_scores
 
 STATE_DIR = ".state"
@@ -88,19 +89,6 @@ class Record:
 
 def state_key(zip_hash: str, sub: Submission) -> str:
     return hashlib.sha256(f"{zip_hash}:{sub.content_hash()}".encode()).hexdigest()[:32]
-
-
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write via a temporary file in the same folder and ``os.replace``: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class State:

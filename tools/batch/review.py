@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from tools.batch.discover import MALFORMED, NOT_SUBMISSION, WRONG_ASSIGNMENT, Submission
-from tools.batch.grade import Record, write_atomic
+from tools.batch.grade import Record
+from tools.files import write_atomic
 
 ANSWER_NAME = re.compile(r"^(q\d+)_answer$")
 BORDERLINE = 0.75  # answers with a concept judged below this confidence are flagged

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tools.batch.discover import GRADED
-from tools.batch.grade import Record, write_atomic
+from tools.batch.grade import Record
+from tools.files import write_atomic
 
 COLUMNS = ["question", "possible", "count", "mean", "median", "min", "max", "full", "zero"]
 

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import nbformat  # noqa: E402
 
+from tools.batch.status import Status  # noqa: E402
 from tools.otter_run import otter_run  # noqa: E402
 from tools.sandbox import MiB  # noqa: E402
 
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, scores in sequential.items():
             record = by_file.get(name)
             batch_scores = {q: (float(s), float(m)) for q, (s, m) in (record or {}).get("scores", {}).items()}
-            if record is None or record["status"] != "graded" or batch_scores != scores:
+            if record is None or record["status"] != Status.GRADED or batch_scores != scores:
                 ok = False
                 print(f"  MISMATCH {name}: otter run {scores} / batch {record and record['status']} {batch_scores}")
         print("scores: identical for every submission" if ok else "scores: DIFFER (see above)")

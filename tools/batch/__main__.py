@@ -18,8 +18,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tools.batch.discover import GRADED, STATUSES, assignment_name, discover
+from tools.batch.discover import assignment_name, discover
 from tools.batch.grade import Options, Record, grade_all
+from tools.batch.status import Status
 from tools.files import write_atomic
 from tools.sandbox import MiB, SandboxError, parse_size, require_bwrap
 
@@ -54,7 +55,7 @@ def summarize(records: list[Record], stats_text: str, out: Path, wall: float) ->
     counts = Counter(r.status for r in records)
     graded_now = [r for r in records if not r.cached and r.key]
     lines = [
-        f"{len(records)} inputs: " + ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]),
+        f"{len(records)} inputs: " + ", ".join(f"{counts[s]} {s}" for s in Status if counts[s]),
         f"graded in this run: {len(graded_now)}, reused (earlier run in {out / '.state'} or identical content): "
         f"{sum(r.cached for r in records)}, "
         f"wall time {wall:.1f} s",
@@ -67,7 +68,7 @@ def summarize(records: list[Record], stats_text: str, out: Path, wall: float) ->
             f"  {worker}: {len(rs)} submissions, peak memory {max(r.peak_memory for r in rs) / MiB:.0f} MiB, "
             f"mean {sum(r.wall_time for r in rs) / len(rs):.1f} s each"
         )
-    failed = [r for r in records if r.status != GRADED]
+    failed = [r for r in records if r.status != Status.GRADED]
     if failed:
         lines.append("not graded:")
         lines += [f"  {r.file}: {r.status}: {r.reason}" for r in failed[:50]]
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def on_record(record: Record) -> None:
         counts[record.status] += 1
-        bar.set_postfix({s: counts[s] for s in STATUSES if counts[s]}, refresh=False)
+        bar.set_postfix({s: counts[s] for s in Status if counts[s]}, refresh=False)
         bar.update(1)
 
     signal.signal(signal.SIGTERM, _sigterm)
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logs = out / "logs"
     for record in records:
-        if record.status != GRADED and record.log_tail:
+        if record.status != Status.GRADED and record.log_tail:
             write_atomic(logs / (record.file.replace("/", "__") + ".log"), record.log_tail)
     write_csv(records, subs, out / "final_grades.csv")
     rows = write_stats(records, out / "question_stats.csv", out / "question_stats.json")

@@ -8,8 +8,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from tools.batch.discover import GRADED
 from tools.batch.grade import Record
+from tools.batch.status import Status
 from tools.files import write_atomic
 
 COLUMNS = ["question", "possible", "count", "mean", "median", "min", "max", "full", "zero"]
@@ -39,7 +39,7 @@ def _summary(name: str, values: list[float], possible: float) -> dict[str, Any]:
 
 def question_stats(records: list[Record]) -> list[dict[str, Any]]:
     """One entry per question (in question order) and a last one for the total, over graded submissions."""
-    graded = [r for r in records if r.status == GRADED]
+    graded = [r for r in records if r.status == Status.GRADED]
     possible: dict[str, float] = {}
     for r in graded:
         for q, (_, m) in r.scores.items():
@@ -87,7 +87,7 @@ def write_histogram(records: list[Record], path: Path) -> Path:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    graded = [r for r in records if r.status == GRADED]
+    graded = [r for r in records if r.status == Status.GRADED]
     totals = [float(r.total) for r in graded]
     possible = max((sum(m for _, m in r.scores.values()) for r in graded), default=0)
     fig = Figure(figsize=(7, 4), dpi=100)

@@ -25,14 +25,15 @@ def read_results(path: Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def _question_key(name: str) -> tuple[int, str]:
+def question_key(name: str) -> tuple[int, str]:
+    """Sort key putting q2 before q10 (by the number in the name); names without one go last."""
     digits = "".join(ch for ch in name if ch.isdigit())
     return (int(digits) if digits else 10**6, name)
 
 
 def format_table(rows: dict[str, QuestionScores]) -> str:
     """One column per submission, one row per question, and a total row."""
-    questions = sorted({q for scores in rows.values() for q in scores}, key=_question_key)
+    questions = sorted({q for scores in rows.values() for q in scores}, key=question_key)
     names = list(rows)
     width = max([8, *(len(n) for n in names)])
     header = f"{'question':<10}" + "".join(f"{n:>{width + 2}}" for n in names)

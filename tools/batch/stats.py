@@ -11,13 +11,9 @@ from typing import Any
 from tools.batch.grade import Record
 from tools.batch.status import Status
 from tools.files import write_atomic
+from tools.scores import question_key
 
 COLUMNS = ["question", "possible", "count", "mean", "median", "min", "max", "full", "zero"]
-
-
-def _question_key(name: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in name if ch.isdigit())
-    return (int(digits) if digits else 10**6, name)
 
 
 def _summary(name: str, values: list[float], possible: float) -> dict[str, Any]:
@@ -46,7 +42,7 @@ def question_stats(records: list[Record]) -> list[dict[str, Any]]:
             possible[q] = max(possible.get(q, 0), m)
     rows = [
         _summary(q, [float(r.scores[q][0]) for r in graded if q in r.scores], possible[q])
-        for q in sorted(possible, key=_question_key)
+        for q in sorted(possible, key=question_key)
     ]
     rows.append(_summary("total", [float(r.total) for r in graded], sum(possible.values())))
     return rows

@@ -29,6 +29,7 @@ from typing import Any
 
 from tools import results_format
 from tools.sandbox import DEFAULT_PATH, MiB, SandboxError, SandboxResult, parse_size, run
+from tools.scores import QuestionScores, question_scores
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -63,13 +64,13 @@ class GradescopeRun:
         return list((self.results or {}).get("tests", []))
 
     @property
-    def question_scores(self) -> dict[str, tuple[float, float]]:
-        """``name -> (score, max_score)`` for every scored test."""
-        return {t["name"]: (t["score"], t["max_score"]) for t in self.tests if "max_score" in t and "score" in t}
+    def question_scores(self) -> QuestionScores:
+        """``question -> (score, max_score)``, read by ``tools.scores.question_scores``."""
+        return question_scores(self.results)
 
     @property
     def score(self) -> float | None:
-        """The score Gradescope shows: the top-level score, else the sum of the test scores."""
+        """The score Gradescope shows: the top-level score (Otter always writes one), else the questions' sum."""
         if self.results is None:
             return None
         if "score" in self.results:

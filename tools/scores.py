@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 QuestionScores = dict[str, tuple[float, float]]  # question -> (score, max_score)
 
 
-def question_scores(results: dict[str, Any]) -> QuestionScores:
-    """Map each graded question to (score, max_score).
+def question_scores(results: Any) -> QuestionScores:
+    """Map each graded question of a results.json to (score, max_score): the one reader of them.
 
-    Entries worth no points (Otter's "Public Tests" summary, notes) are not questions.
+    Tests worth no points (Otter's "Public Tests" summary, a refusal's message) are not
+    questions. The numbers stay as JSON has them (``3`` an int, ``3.0`` a float) so a grade
+    sheet writes them as ``otter grade`` does. A test that is not an object or whose score is
+    not a finite number is skipped, not fatal: results.json may come from a run that failed
+    halfway (``tools.results_format`` says what is wrong with it).
     """
-    return {
-        test["name"]: (float(test["score"]), float(test["max_score"]))
-        for test in results.get("tests", [])
-        if "score" in test and float(test.get("max_score") or 0) > 0
-    }
+    tests = results.get("tests") if isinstance(results, dict) else None
+    scores: QuestionScores = {}
+    for test in tests if isinstance(tests, list) else []:
+        if not isinstance(test, dict) or not isinstance(test.get("name"), str):
+            continue
+        score, possible = test.get("score"), test.get("max_score")
+        if _finite(score) and _finite(possible) and possible > 0:
+            scores[test["name"]] = (score, possible)
+    return scores
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def read_results(path: Path) -> dict[str, Any]:

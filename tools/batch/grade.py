@@ -27,7 +27,7 @@ from typing import Any
 from tools.batch.discover import Submission, gradable_file, sha256_file
 from tools.batch.status import Status
 from tools.files import write_atomic
-from tools.scores import question_scores
+from tools.scores import QuestionScores, question_scores
 
 STATE_DIR = ".state"
 STATE_VERSION = 1
@@ -51,7 +51,7 @@ class Record:
     file: str
     status: Status
     reason: str
-    scores: dict[str, tuple[float, float]]  # question -> (score, max_score); empty unless graded
+    scores: QuestionScores  # question -> (score, max_score) as results.json has them; empty unless graded
     key: str = ""
     peak_memory: int = 0  # bytes, memory.max_usage_in_bytes of the submission's sandbox
     wall_time: float = 0.0
@@ -123,14 +123,7 @@ def _last_error_line(log: str) -> str:
     return lines[-1][:300] if lines else "no output"
 
 
-def raw_question_scores(results: dict[str, Any]) -> dict[str, tuple[float, float]]:
-    """The questions of ``tools.scores.question_scores`` with the numbers exactly as results.json has them
-    (``3`` stays an int, ``3.0`` a float, as in the CSV ``otter grade`` writes)."""
-    wanted = question_scores(results)
-    return {t["name"]: (t["score"], t["max_score"]) for t in results.get("tests", []) if t.get("name") in wanted}
-
-
-def classify(run: Any, options: Options) -> tuple[Status, str, dict[str, tuple[float, float]]]:
+def classify(run: Any, options: Options) -> tuple[Status, str, QuestionScores]:
     """``(status, reason, scores)`` of a ``GradescopeRun``."""
     sandbox = run.sandbox
     if sandbox.timed_out:
@@ -151,7 +144,7 @@ def classify(run: Any, options: Options) -> tuple[Status, str, dict[str, tuple[f
     if "Autograder Failed" in tests or "Autograder Exception" in tests:
         exception = str(tests.get("Autograder Exception", {}).get("output", ""))
         return Status.CRASHED, f"Otter could not grade it: {_last_error_line(exception or run.log)}", {}
-    scores = raw_question_scores(results)
+    scores = question_scores(results)
     if not scores:
         return Status.CRASHED, f"results.json holds no graded question ({_last_error_line(run.log)})", {}
     return Status.GRADED, " ".join(str(results.get("output") or "").split())[:500], scores

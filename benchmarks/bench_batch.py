@@ -6,7 +6,7 @@ Builds ``--n`` submissions (full_credit, partial, blank, seed_answers in turn), 
 cache with one untimed ``otter run``, then grades them
 
 1. sequentially with ``otter run`` (``tools.otter_run``, no sandbox, no limits), and
-2. with ``python -m tools.batch`` (a sandbox per submission, 768 MiB, ``--cpus`` each,
+2. with ``python -m tools.batch`` (a sandbox per submission at Gradescope's memory limit, ``--cpus`` each,
    ``--workers`` in parallel, a fresh output folder so nothing is resumed),
 
 and prints both wall times, the throughput ratio (target: at least 1.7x on 2 cores), the peak

@@ -1,7 +1,9 @@
 """Grade a folder of submissions like ``otter grade``, without Docker.
 
-    python -m tools.batch SUBMISSIONS_DIR [--out DIR] [--workers N] [--timeout S] [--memory 768M]
-                                          [--cpus 1.0] [--zip PATH] [--force]
+    python -m tools.batch SUBMISSIONS_DIR [--out DIR] [--workers N] [--timeout S] [--memory SIZE]
+                                          [--cpus N] [--zip PATH] [--force]
+
+Each submission gets Gradescope's memory and time limits (``tools.limits``) and a whole CPU.
 
 Exit status: 0 when every input has a row in OUT/final_grades.csv (whatever its status),
 2 when grading could not start (no folder, no built zip, no bubblewrap), 130 when interrupted
@@ -22,10 +24,11 @@ from tools.batch.discover import assignment_name, discover
 from tools.batch.grade import Options, Record, grade_all
 from tools.batch.status import Status
 from tools.files import write_atomic
+from tools.limits import GRADESCOPE_LIMITS
 from tools.sandbox import MiB, SandboxError, parse_size, require_bwrap
 
 DEFAULT_OUT = Path("out/grades")
-DEFAULT_CPUS = 1.0  # per sandbox; Gradescope's 0.5 would halve the throughput of a batch
+DEFAULT_CPUS = 1.0  # per sandbox; Gradescope's smaller quota would halve the throughput of a batch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,9 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.cpu_count() or 1,
         help="parallel sandboxes (default: cores; one more fills the moments a kernel starts or stops)",
     )
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per submission (default 600)")
-    parser.add_argument("--memory", default="768M", help="memory limit per submission (default 768M)")
-    parser.add_argument("--cpus", type=float, default=DEFAULT_CPUS, help="CPU quota per submission (default 1.0)")
+    limits = GRADESCOPE_LIMITS
+    parser.add_argument("--timeout", type=float, default=limits.timeout,
+                        help=f"seconds per submission (default {limits.timeout:g}, Gradescope's)")
+    parser.add_argument("--memory", default=limits.memory_size,
+                        help=f"memory limit per submission (default {limits.memory_size}, Gradescope's)")
+    parser.add_argument("--cpus", type=float, default=DEFAULT_CPUS,
+                        help=f"CPU quota per submission (default {DEFAULT_CPUS:g}; Gradescope gives {limits.cpus:g})")
     parser.add_argument("--zip", type=Path, help="autograder zip (default: the one in dist/autograder)")
     parser.add_argument("--force", action="store_true", help="regrade submissions graded by an earlier run")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

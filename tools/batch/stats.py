@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import statistics
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def write_histogram(records: list[Record], path: Path) -> Path:
     ax = fig.add_subplot()
     if totals:
         top = max(possible, max(totals), 1)
-        bins = min(max(int(top), 1), 44)
+        bins = max(1, math.ceil(possible or top))  # one bin per point of the assignment's total
         ax.hist(totals, bins=bins, range=(0, top), color="#4c72b0", edgecolor="white")
         ax.set_xlim(0, top)
     else:

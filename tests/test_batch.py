@@ -27,6 +27,8 @@ import nbformat
 import pytest
 from otter.grade.utils import POINTS_POSSIBLE_LABEL
 
+from autograder.plugins.safe_run import refusal, submission_problem
+from autograder.submission_check import Problem, Reason
 from tools.batch.discover import Submission, discover, read_metadata
 from tools.batch.grade import Record
 from tools.batch.review import extract_answers, render_html, review_rows
@@ -452,15 +454,81 @@ def test_classify_covers_every_way_a_run_ends():
                         {"name": "Autograder Exception", "output": "Traceback\nValueError: boom"}]}
     status, reason, _ = classify(_fake_run(failed), options)
     assert status == Status.CRASHED and "ValueError: boom" in reason
-    refused = {"tests": [{"name": "Submission not graded", "score": 0, "max_score": 0,
-                          "output": "This Gradescope assignment grades 'rnn_states', but x.ipynb is a notebook for "
-                                    "assignment 'other'."}]}
-    assert classify(_fake_run(refused), options)[0] == Status.WRONG_ASSIGNMENT
+    other = Problem(Reason.WRONG_ASSIGNMENT, "x.ipynb", detail="other", expected="rnn_states")
+    assert classify(_fake_run(refusal(other, {})), options) == (Status.WRONG_ASSIGNMENT, other.message(), {})
     graded = {"tests": [{"name": "Public Tests", "score": 0, "max_score": 0},
                         {"name": "q1", "score": 1.5, "max_score": 3}, {"name": "q2", "score": 3, "max_score": 3}],
               "output": "Cell 9 ran longer than 60 s and was stopped"}
     status, reason, scores = classify(_fake_run(graded), options)
     assert (status, scores) == (Status.GRADED, {"q1": (1.5, 3), "q2": (3, 3)}) and "Cell 9" in reason
+
+
+@pytest.mark.parametrize(
+    "reason, status",
+    [
+        (Reason.NOT_UTF8, Status.MALFORMED),
+        (Reason.NOT_JSON, Status.MALFORMED),
+        (Reason.NOT_NOTEBOOK, Status.MALFORMED),
+        (Reason.NO_ASSIGNMENT, Status.WRONG_ASSIGNMENT),
+        (Reason.WRONG_ASSIGNMENT, Status.WRONG_ASSIGNMENT),
+    ],
+)
+def test_classify_reads_the_refusal_reason_not_its_words(reason, status):
+    from pathlib import Path as P
+
+    from tools.batch.grade import Options, classify
+
+    # a file name that the old English-matching ("grades '", "notebook for") would have misread
+    problem = Problem(reason, "grades 'x' notebook for.ipynb", detail="other", expected="rnn_states")
+    refused = json.loads(json.dumps(refusal(problem, {})))  # as read back from results.json
+    options = Options(zip_path=P("x.zip"), memory=768 * 2**20, cpus=1.0, timeout=30, workers=1)
+    assert classify(_fake_run(refused), options) == (status, problem.message(), {})
+
+
+def test_every_refusal_reason_has_a_status():
+    from tools.batch.status import status_of
+
+    assert {status_of(reason) for reason in Reason} <= {Status.MALFORMED, Status.WRONG_ASSIGNMENT}
+
+
+def _notebook_bytes(assignment: str | None) -> bytes:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("q1_answer = 'x'")])
+    if assignment is not None:
+        nb.metadata["otter"] = {"assignment_name": assignment}
+    return nbformat.writes(nb).encode()
+
+
+def test_discover_and_the_zip_refuse_a_file_in_the_same_words(tmp_path):
+    """The batch grader's static check and the zip's entry point give one verdict, word for word."""
+    good = _notebook_bytes("rnn_states")
+    files = {
+        "binary.ipynb": b"PK\x03\x04\xff\xfe not text",
+        "truncated.ipynb": good[: len(good) // 2],
+        "list.ipynb": b"[1, 2]",
+        "nameless.ipynb": _notebook_bytes(None),
+        "other.ipynb": _notebook_bytes("lstm_basics"),
+        "good.ipynb": good,
+    }
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    statuses = {}
+    for sub in discover(folder, "rnn_states"):
+        ag = tmp_path / "ag" / sub.file
+        (ag / "submission").mkdir(parents=True)
+        shutil.copy(sub.path, ag / "submission" / sub.file)
+        problem = submission_problem(str(ag), {"assignment_name": "rnn_states"})
+        assert (sub.problem and sub.problem[1]) == (problem and problem.message()), sub.file
+        statuses[sub.file] = (sub.problem[0] if sub.problem else None, problem and problem.reason)
+    assert statuses == {
+        "binary.ipynb": (Status.MALFORMED, Reason.NOT_UTF8),
+        "truncated.ipynb": (Status.MALFORMED, Reason.NOT_JSON),
+        "list.ipynb": (Status.MALFORMED, Reason.NOT_NOTEBOOK),
+        "nameless.ipynb": (Status.WRONG_ASSIGNMENT, Reason.NO_ASSIGNMENT),
+        "other.ipynb": (Status.WRONG_ASSIGNMENT, Reason.WRONG_ASSIGNMENT),
+        "good.ipynb": (None, None),
+    }
 
 
 def test_stored_timeouts_are_regraded_with_a_longer_timeout():

@@ -9,7 +9,9 @@ Inputs, one row each in the grade sheet:
   ``assignment_123_export/``) naming each submission's submitters;
 * anything else (``notes.txt``, other folders) is listed as "not a submission".
 
-Nothing here executes student code: notebooks are read as JSON, zips are listed.
+Nothing here executes student code: notebooks are read as JSON, zips are listed. Whether a
+notebook is one of this assignment is decided by ``autograder.submission_check``, the module
+the autograder zip itself checks submissions with.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from typing import Any
 
 import yaml
 
-from tools.batch.status import Status
+from autograder import submission_check
+from tools.batch.status import Status, status_of
 
 METADATA_FILE = "submission_metadata.yml"
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # a notebook inside a zip is read only up to this size (zip bombs)
@@ -92,15 +95,9 @@ class Submission:
         return None
 
     def notebook(self) -> dict[str, Any] | None:
-        """The submitted notebook as parsed JSON, or None when there is none or it is unreadable."""
+        """The submitted notebook as parsed JSON, or None when there is none or it is not a notebook."""
         data = self.notebook_bytes()
-        if data is None:
-            return None
-        try:
-            nb = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return None
-        return nb if isinstance(nb, dict) and isinstance(nb.get("cells"), list) else None
+        return None if data is None else submission_check.read_notebook(self.file, data)[0]
 
     @property
     def names(self) -> str:
@@ -137,23 +134,13 @@ def assignment_name(zip_path: Path) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def check_notebook(name: str, data: bytes, expected: str | None) -> tuple[Status, str] | None:
-    """Why a notebook cannot be graded, as ``(status, reason)``, or None (the checks Otter makes first)."""
-    try:
-        nb = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        return Status.MALFORMED, f"{name} is not a Jupyter notebook (not UTF-8 text)"
-    except ValueError as e:
-        return Status.MALFORMED, f"{name} is not valid JSON ({e}): probably truncated or edited outside Jupyter"
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or "nbformat" not in nb:
-        return Status.MALFORMED, f"{name} is JSON but not a Jupyter notebook (no 'cells' list or 'nbformat' field)"
-    metadata = nb.get("metadata")
-    otter = metadata.get("otter") if isinstance(metadata, dict) else None
-    got = otter.get("assignment_name") if isinstance(otter, dict) else None
-    if expected and got != expected:
-        which = f"assignment {got!r}" if got else "no assignment (no Otter assignment name in its metadata)"
-        return Status.WRONG_ASSIGNMENT, f"{name} is a notebook for {which}, not {expected!r}"
-    return None
+def _check_notebook(name: str, data: bytes, expected: str | None) -> tuple[Status, str] | None:
+    """Why a notebook cannot be graded, as ``(status, reason)``, or None (``autograder.submission_check``).
+
+    The reason is the message the zip's entry point gives a student on Gradescope, word for word.
+    """
+    problem = submission_check.check_notebook(name, data, expected)
+    return None if problem is None else (status_of(problem.reason), problem.message())
 
 
 def check_zip(path: Path, expected: str | None, label: str) -> tuple[Status, str] | None:
@@ -172,7 +159,7 @@ def check_zip(path: Path, expected: str | None, label: str) -> tuple[Status, str
             data = zf.read(notebooks[0])
     except (zipfile.BadZipFile, OSError, EOFError) as e:
         return Status.MALFORMED, f"{label} is not a readable zip ({e})"
-    return check_notebook(f"{label}:{notebooks[0]}", data, expected)
+    return _check_notebook(f"{label}:{notebooks[0]}", data, expected)
 
 
 def check_folder(sub: Submission, expected: str | None) -> tuple[Status, str] | None:
@@ -180,7 +167,7 @@ def check_folder(sub: Submission, expected: str | None) -> tuple[Status, str] | 
     top_notebooks = [f for f in files if f.parent == sub.path and f.suffix == ".ipynb"]
     zips = [f for f in files if f.suffix == ".zip"]
     if len(top_notebooks) == 1:
-        return check_notebook(f"{sub.file}/{top_notebooks[0].name}", top_notebooks[0].read_bytes(), expected)
+        return _check_notebook(f"{sub.file}/{top_notebooks[0].name}", top_notebooks[0].read_bytes(), expected)
     if len(top_notebooks) > 1:
         return Status.MALFORMED, f"{sub.file} holds {len(top_notebooks)} notebooks; Otter grades one"
     if len(zips) == 1:
@@ -276,7 +263,7 @@ def discover(folder: Path, expected: str | None, exclude: list[Path] | None = No
                     )
                 )
         elif entry.suffix == ".ipynb":
-            problem = check_notebook(label, entry.read_bytes(), expected)
+            problem = _check_notebook(label, entry.read_bytes(), expected)
             subs.append(Submission(label, entry, "notebook", problem=problem))
         elif entry.suffix == ".zip":
             subs.append(Submission(label, entry, "zip", problem=check_zip(entry, expected, label)))

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.plugins.safe_run import refused
 from tools.batch.discover import Submission, gradable_file, sha256_file
-from tools.batch.status import Status
+from tools.batch.status import Status, status_of
 from tools.files import write_atomic
 from tools.scores import QuestionScores, question_scores
 
@@ -135,12 +136,10 @@ def classify(run: Any, options: Options) -> tuple[Status, str, QuestionScores]:
         detail = "; ".join(run.problems) or "no results.json"
         reason = f"the autograder wrote no usable results ({_last_error_line(run.log)}) [{detail[:200]}]"
         return Status.CRASHED, reason, {}
+    problem = refused(results)
+    if problem is not None:  # autograder.plugins.safe_run refused it; its extra_data says why
+        return status_of(problem.reason), problem.message(), {}
     tests = {t.get("name"): t for t in results.get("tests", []) if isinstance(t, dict)}
-    if "Submission not graded" in tests:  # autograder.plugins.safe_run refused the submission
-        message = str(tests["Submission not graded"].get("output") or results.get("output") or "")
-        if "grades '" in message or "notebook for" in message:
-            return Status.WRONG_ASSIGNMENT, message, {}
-        return Status.MALFORMED, message, {}
     if "Autograder Failed" in tests or "Autograder Exception" in tests:
         exception = str(tests.get("Autograder Exception", {}).get("output", ""))
         return Status.CRASHED, f"Otter could not grade it: {_last_error_line(exception or run.log)}", {}

@@ -6,7 +6,7 @@ Builds ``--n`` submissions (full_credit, partial, blank, seed_answers in turn), 
 cache with one untimed ``otter run``, then grades them
 
 1. sequentially with ``otter run`` (``tools.otter_run``, no sandbox, no limits), and
-2. with ``python -m tools.batch`` (a sandbox per submission, 768 MiB, ``--cpus`` each,
+2. with ``python -m tools.batch`` (a sandbox per submission at Gradescope's memory limit, ``--cpus`` each,
    ``--workers`` in parallel, a fresh output folder so nothing is resumed),
 
 and prints both wall times, the throughput ratio (target: at least 1.7x on 2 cores), the peak
@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import nbformat  # noqa: E402
 
+from tools.batch.status import Status  # noqa: E402
 from tools.otter_run import otter_run  # noqa: E402
 from tools.sandbox import MiB  # noqa: E402
 
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, scores in sequential.items():
             record = by_file.get(name)
             batch_scores = {q: (float(s), float(m)) for q, (s, m) in (record or {}).get("scores", {}).items()}
-            if record is None or record["status"] != "graded" or batch_scores != scores:
+            if record is None or record["status"] != Status.GRADED or batch_scores != scores:
                 ok = False
                 print(f"  MISMATCH {name}: otter run {scores} / batch {record and record['status']} {batch_scores}")
         print("scores: identical for every submission" if ok else "scores: DIFFER (see above)")

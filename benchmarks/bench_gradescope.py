@@ -2,17 +2,17 @@
 
     python benchmarks/bench_gradescope.py [--zip ZIP] [--submission NB] [--step 32] [--floor 128]
 
-1. 768 MiB, 0.5 CPU (Gradescope's default): wall time, peak memory of the tree, OOM, score,
+1. Gradescope's limits (``tools.limits``): wall time, peak memory of the tree, OOM, score,
    and the peak RSS of each process (Otter's grading process vs the kernel with TensorFlow).
-2. 650 MiB, 0.5 CPU from a cold page cache (``sync; echo 3 > /proc/sys/vm/drop_caches``).
+2. 650 MiB, Gradescope's CPU quota, from a cold page cache (``sync; echo 3 > /proc/sys/vm/drop_caches``).
 3. Bisection (``--step`` MiB) for the smallest memory limit at which full marks still come out,
    each probe from a cold page cache.
 
 With ``--compare ZIP`` (e.g. a zip built from an earlier commit), first the two zips grade the
-same notebook in alternation (``--repeat`` times each, warm cache, 768 MiB, 0.5 CPU) and the
+same notebook in alternation (``--repeat`` times each, warm cache, Gradescope's limits) and the
 median wall times and their ratio are printed side by side.
 
-Targets: full marks under 650 MiB cold, no OOM kill, under 60 s wall at 768 MiB; with
+Targets: full marks under 650 MiB cold, no OOM kill, under 60 s wall at Gradescope's limit; with
 ``--compare``, this zip no more than 1.10x the other's median.
 Needs root (drop_caches, cgroups) and bwrap. Prints figures; exit 1 if a target is missed.
 """
@@ -28,7 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tools import gradescope
-from tools.sandbox import MiB
+from tools.limits import GRADESCOPE_LIMITS, MiB
+
+GRADESCOPE_MIB = GRADESCOPE_LIMITS.memory // MiB
 
 
 def drop_caches() -> None:
@@ -46,15 +48,15 @@ def full_credit_notebook(out: Path) -> Path:
         return gradescope.ROOT / "dist" / "autograder" / "rnn_states.ipynb"
 
 
-REFERENCE: dict[str, tuple[float, float]] = {}  # per-question scores of the 768 MiB run
+REFERENCE: dict[str, tuple[float, float]] = {}  # per-question scores of the run at Gradescope's limit
 
 
 def probe(nb: Path, zip_path: Path, memory_mib: int, *, cold: bool, processes: bool = False):
     """Grade once; "passes" = valid results with full marks, or (if the submission does not get
-    full marks even without memory pressure) exactly the scores of the 768 MiB run."""
+    full marks even without memory pressure) exactly the scores of the run at Gradescope's limit."""
     if cold:
         drop_caches()
-    result = gradescope.grade(nb, zip_path=zip_path, memory=memory_mib * MiB, cpus=0.5, sample_processes=processes)
+    result = gradescope.grade(nb, zip_path=zip_path, memory=memory_mib * MiB, sample_processes=processes)
     full = result.valid and result.max_score > 0 and result.score == result.max_score
     if not REFERENCE and result.valid:
         REFERENCE.update(result.question_scores)
@@ -63,7 +65,7 @@ def probe(nb: Path, zip_path: Path, memory_mib: int, *, cold: bool, processes: b
     if result.score == result.max_score > 0:
         verdict = "FULL MARKS"
     else:
-        verdict = "same scores as at 768 MiB" if full else "FAIL " + "; ".join(result.problems[:2])
+        verdict = f"same scores as at {GRADESCOPE_MIB} MiB" if full else "FAIL " + "; ".join(result.problems[:2])
     print(
         f"  {memory_mib:4d} MiB {'cold' if cold else 'warm'}: score {result.score}/{result.max_score:g}, "
         f"wall {s.wall_time:5.1f} s, peak {s.peak_memory / MiB:4.0f} MiB (rss+mapped {s.peak_rss / MiB:4.0f}), "
@@ -81,7 +83,7 @@ def compare(nb: Path, zip_path: Path, other: Path, repeat: int) -> bool:
     times: dict[str, list[float]] = {"this": [], "other": []}
     for i in range(repeat):
         for label, path in (("this", zip_path), ("other", other)):
-            run = gradescope.grade(nb, zip_path=path, memory=768 * MiB, cpus=0.5)
+            run = gradescope.grade(nb, zip_path=path)  # Gradescope's limits
             times[label].append(run.sandbox.wall_time)
             print(f"  run {i + 1} {label:5}: {run.score}/{run.max_score:g}, wall {run.sandbox.wall_time:5.1f} s, "
                   f"peak {run.sandbox.peak_memory / MiB:4.0f} MiB", flush=True)
@@ -107,26 +109,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"zip: {zip_path}\nsubmission: {nb}\n")
         ok = True
         if args.compare:
-            print(f"side by side with {args.compare} (768 MiB, 0.5 CPU, warm cache):")
+            limits = f"{GRADESCOPE_MIB} MiB, {GRADESCOPE_LIMITS.cpus:g} CPU"
+            print(f"side by side with {args.compare} ({limits}, warm cache):")
             if not compare(nb, zip_path, args.compare, args.repeat):
                 ok = False
                 print("  MISSED: more than 1.10x the other zip's time")
             print()
 
-        print("Gradescope default (768 MiB, 0.5 CPU), warm cache:")
-        result, full = probe(nb, zip_path, 768, cold=False, processes=True)
+        print(f"Gradescope default ({GRADESCOPE_MIB} MiB, {GRADESCOPE_LIMITS.cpus:g} CPU), warm cache:")
+        result, full = probe(nb, zip_path, GRADESCOPE_MIB, cold=False, processes=True)
         peaks = sorted(result.sandbox.process_peaks.items(), key=lambda kv: -kv[1])[:6]
         for cmd, rss in peaks:
             print(f"      {rss / MiB:5.0f} MiB  {cmd[:100]}")
         if result.score != result.max_score:
             ok = False
             print("  MISSED: the full-credit submission does not get full marks (not a memory problem:")
-            print("  no memory pressure at 768 MiB); the probes below compare with this run's scores")
+            print(f"  no memory pressure at {GRADESCOPE_MIB} MiB); the probes below compare with this run's scores")
         if not (result.valid and result.sandbox.wall_time < 60 and not result.sandbox.oom_killed):
             ok = False
-            print("  MISSED: valid results in under 60 s at 768 MiB without OOM")
+            print(f"  MISSED: valid results in under 60 s at {GRADESCOPE_MIB} MiB without OOM")
 
-        print("\n650 MiB, 0.5 CPU, cold page cache:")
+        print(f"\n650 MiB, {GRADESCOPE_LIMITS.cpus:g} CPU, cold page cache:")
         _, full650 = probe(nb, zip_path, 650, cold=True)
         if not full650:
             ok = False
@@ -134,11 +137,11 @@ def main(argv: list[str] | None = None) -> int:
 
         if not args.no_bisect:
             print(f"\nsmallest passing limit (bisection, {args.step} MiB steps, cold cache each probe):")
-            lo, hi = args.floor, 650 if full650 else 768
+            lo, hi = args.floor, 650 if full650 else GRADESCOPE_MIB
             if not full650:
-                _, ok768 = probe(nb, zip_path, 768, cold=True)
-                if not ok768:
-                    print("  fails at 768 MiB too: nothing to bisect")
+                _, ok_at_limit = probe(nb, zip_path, GRADESCOPE_MIB, cold=True)
+                if not ok_at_limit:
+                    print(f"  fails at {GRADESCOPE_MIB} MiB too: nothing to bisect")
                     return 1
             # invariant: hi passes; lo fails (or is the floor, untested)
             _, floor_ok = probe(nb, zip_path, lo, cold=True)

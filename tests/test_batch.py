@@ -27,18 +27,12 @@ import nbformat
 import pytest
 from otter.grade.utils import POINTS_POSSIBLE_LABEL
 
-from tools.batch.discover import (
-    GRADED,
-    MALFORMED,
-    NOT_SUBMISSION,
-    TIMEOUT,
-    WRONG_ASSIGNMENT,
-    Submission,
-    discover,
-    read_metadata,
-)
+from autograder.plugins.safe_run import refusal, submission_problem
+from autograder.submission_check import Problem, Reason
+from tools.batch.discover import Submission, discover, read_metadata
 from tools.batch.grade import Record
 from tools.batch.review import extract_answers, render_html, review_rows
+from tools.batch.status import Status
 from tools.build import DIST, ROOT, autograder_zip, build
 from tools.submissions import build_submission, load_answer_set, run_as_student
 
@@ -49,14 +43,14 @@ TIMEOUT_S = 100  # the endless notebook's three `while True` cells need 3 x 60 s
 HTML_ANSWER = 'No: <script>alert("x")</script> & c < h, "quoted"'
 
 EXPECTED_STATUS = {
-    "alice_full.ipynb": GRADED,
-    "bob_partial.ipynb": GRADED,
-    "carol_blank.ipynb": GRADED,
-    "dave_export.zip": GRADED,
-    "erin_truncated.ipynb": MALFORMED,
-    "frank_other_lab.ipynb": WRONG_ASSIGNMENT,
-    "gina_endless.ipynb": TIMEOUT,
-    "notes.txt": NOT_SUBMISSION,
+    "alice_full.ipynb": Status.GRADED,
+    "bob_partial.ipynb": Status.GRADED,
+    "carol_blank.ipynb": Status.GRADED,
+    "dave_export.zip": Status.GRADED,
+    "erin_truncated.ipynb": Status.MALFORMED,
+    "frank_other_lab.ipynb": Status.WRONG_ASSIGNMENT,
+    "gina_endless.ipynb": Status.TIMEOUT,
+    "notes.txt": Status.NOT_SUBMISSION,
 }
 
 
@@ -172,14 +166,14 @@ def test_graded_notebooks_score_as_their_answer_sets_expect(sheet, file, answer_
 
 def test_blank_notebook_is_graded_zero(sheet):
     row = sheet["carol_blank.ipynb"]
-    assert row["status"] == GRADED and row["grading_status"] == "Completed"
+    assert row["status"] == Status.GRADED and row["grading_status"] == "Completed"
     assert all(float(row[q]) == 0 for q in QUESTIONS)
     assert float(row["total_points_earned"]) == 0 and float(row["percent_correct"]) == 0
 
 
 def test_export_zip_is_graded_like_its_notebook(sheet):
     row = sheet["dave_export.zip"]
-    assert row["status"] == GRADED and row["grading_status"] == "Completed", row
+    assert row["status"] == Status.GRADED and row["grading_status"] == "Completed", row
     for q, points in load_answer_set("seed_answers")["expect"].items():
         assert float(row[q]) == float(points), (q, row)
 
@@ -213,7 +207,7 @@ def test_the_columns_are_otters_own(sheet, mixed):
     for file, row in sheet.items():
         if file == POINTS_POSSIBLE_LABEL:
             continue
-        if row["status"] != GRADED:
+        if row["status"] != Status.GRADED:
             gr = GradingResults.without_results(Exception(row["reason"]))
         else:
             files = []
@@ -263,7 +257,7 @@ def test_question_statistics(mixed):
 
 def _totals(mixed) -> list[float]:
     _, rows = _rows(mixed["out"] / "final_grades.csv")
-    return [float(r["total_points_earned"]) for r in rows[1:] if r["status"] == GRADED]
+    return [float(r["total_points_earned"]) for r in rows[1:] if r["status"] == Status.GRADED]
 
 
 def test_histogram_is_a_png(mixed):
@@ -273,7 +267,7 @@ def test_histogram_is_a_png(mixed):
 def test_summary_names_every_failure_and_reports_worker_memory(mixed):
     out = mixed["stdout"]
     for file, status in EXPECTED_STATUS.items():
-        if status != GRADED:
+        if status != Status.GRADED:
             assert f"{file}: {status}" in out, out
     peaks = re.findall(r"worker_\d+: \d+ submissions, peak memory (\d+) MiB", out)
     assert peaks and all(0 < int(p) <= 768 for p in peaks), out
@@ -339,7 +333,7 @@ def test_review_puts_non_literal_answers_first(tmp_path):
     path = tmp_path / "x.ipynb"
     nbformat.write(nb, path)
     sub = Submission("x.ipynb", path, "notebook")
-    rows = review_rows([sub], [Record("x.ipynb", GRADED, "", {"q1": (0, 3)})])
+    rows = review_rows([sub], [Record("x.ipynb", Status.GRADED, "", {"q1": (0, 3)})])
     assert rows[0].question == "q1" and rows[0].confidence == 0.0
     assert "not a string: some_variable" in render_html(rows)
 
@@ -381,7 +375,8 @@ def test_gradescope_export_rows_carry_the_submitters(mixed, tmp_path):
     group = by_file["submission_1002"]
     assert group["submission_id"] == "1002" and group["names"] == "Ben Ode; Chloé Ruiz"
     assert group["sids"] == "3031002; 3031003" and group["emails"] == "ben.ode@example.edu; chloe.ruiz@example.edu"
-    assert by_file["submission_1003"]["status"] == NOT_SUBMISSION and by_file["submission_1003"]["sids"] == "3031004"
+    no_notebook = by_file["submission_1003"]
+    assert no_notebook["status"] == Status.NOT_SUBMISSION and no_notebook["sids"] == "3031004"
     review = (out / "review.html").read_text(encoding="utf-8")
     assert "Ben Ode; Chlo" in review
 
@@ -394,8 +389,8 @@ def test_discover_handles_a_folder_holding_an_export(tmp_path):
     (tmp_path / "stray").mkdir()
     subs = discover(tmp_path, "rnn_states")
     assert [(s.file, s.problem[0]) for s in subs] == [
-        ("assignment_777_export/submission_1001", MALFORMED),
-        ("stray", NOT_SUBMISSION),
+        ("assignment_777_export/submission_1001", Status.MALFORMED),
+        ("stray", Status.NOT_SUBMISSION),
     ]
     assert subs[0].submitters[0].email == "ann.lee@example.edu"
     assert read_metadata(FIXTURES / "submission_metadata.yml")["submission_1002"][1].name == "Chloé Ruiz"
@@ -446,29 +441,94 @@ def _fake_run(results=None, *, timed_out=False, oom=False, log="", problems=()):
 def test_classify_covers_every_way_a_run_ends():
     from pathlib import Path as P
 
-    from tools.batch.discover import CRASHED
     from tools.batch.grade import Options, classify
 
     options = Options(zip_path=P("x.zip"), memory=768 * 2**20, cpus=1.0, timeout=30, workers=1)
-    expected_timeout = (TIMEOUT, "grading took longer than 30 s and was stopped")
+    expected_timeout = (Status.TIMEOUT, "grading took longer than 30 s and was stopped")
     assert classify(_fake_run(timed_out=True), options)[:2] == expected_timeout
     status, reason, _ = classify(_fake_run(oom=True), options)
-    assert status == CRASHED and "out of memory (limit 768 MiB)" in reason
+    assert status == Status.CRASHED and "out of memory (limit 768 MiB)" in reason
     status, reason, _ = classify(_fake_run(log="Traceback ...\nModuleNotFoundError: No module named 'x'\n"), options)
-    assert status == CRASHED and "ModuleNotFoundError: No module named 'x'" in reason
+    assert status == Status.CRASHED and "ModuleNotFoundError: No module named 'x'" in reason
     failed = {"tests": [{"name": "Autograder Failed", "output": "..."},
                         {"name": "Autograder Exception", "output": "Traceback\nValueError: boom"}]}
     status, reason, _ = classify(_fake_run(failed), options)
-    assert status == CRASHED and "ValueError: boom" in reason
-    refused = {"tests": [{"name": "Submission not graded", "score": 0, "max_score": 0,
-                          "output": "This Gradescope assignment grades 'rnn_states', but x.ipynb is a notebook for "
-                                    "assignment 'other'."}]}
-    assert classify(_fake_run(refused), options)[0] == WRONG_ASSIGNMENT
+    assert status == Status.CRASHED and "ValueError: boom" in reason
+    other = Problem(Reason.WRONG_ASSIGNMENT, "x.ipynb", detail="other", expected="rnn_states")
+    assert classify(_fake_run(refusal(other, {})), options) == (Status.WRONG_ASSIGNMENT, other.message(), {})
     graded = {"tests": [{"name": "Public Tests", "score": 0, "max_score": 0},
                         {"name": "q1", "score": 1.5, "max_score": 3}, {"name": "q2", "score": 3, "max_score": 3}],
               "output": "Cell 9 ran longer than 60 s and was stopped"}
     status, reason, scores = classify(_fake_run(graded), options)
-    assert (status, scores) == (GRADED, {"q1": (1.5, 3), "q2": (3, 3)}) and "Cell 9" in reason
+    assert (status, scores) == (Status.GRADED, {"q1": (1.5, 3), "q2": (3, 3)}) and "Cell 9" in reason
+
+
+@pytest.mark.parametrize(
+    "reason, status",
+    [
+        (Reason.NOT_UTF8, Status.MALFORMED),
+        (Reason.NOT_JSON, Status.MALFORMED),
+        (Reason.NOT_NOTEBOOK, Status.MALFORMED),
+        (Reason.NO_ASSIGNMENT, Status.WRONG_ASSIGNMENT),
+        (Reason.WRONG_ASSIGNMENT, Status.WRONG_ASSIGNMENT),
+    ],
+)
+def test_classify_reads_the_refusal_reason_not_its_words(reason, status):
+    from pathlib import Path as P
+
+    from tools.batch.grade import Options, classify
+
+    # a file name that the old English-matching ("grades '", "notebook for") would have misread
+    problem = Problem(reason, "grades 'x' notebook for.ipynb", detail="other", expected="rnn_states")
+    refused = json.loads(json.dumps(refusal(problem, {})))  # as read back from results.json
+    options = Options(zip_path=P("x.zip"), memory=768 * 2**20, cpus=1.0, timeout=30, workers=1)
+    assert classify(_fake_run(refused), options) == (status, problem.message(), {})
+
+
+def test_every_refusal_reason_has_a_status():
+    from tools.batch.status import status_of
+
+    assert {status_of(reason) for reason in Reason} <= {Status.MALFORMED, Status.WRONG_ASSIGNMENT}
+
+
+def _notebook_bytes(assignment: str | None) -> bytes:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("q1_answer = 'x'")])
+    if assignment is not None:
+        nb.metadata["otter"] = {"assignment_name": assignment}
+    return nbformat.writes(nb).encode()
+
+
+def test_discover_and_the_zip_refuse_a_file_in_the_same_words(tmp_path):
+    """The batch grader's static check and the zip's entry point give one verdict, word for word."""
+    good = _notebook_bytes("rnn_states")
+    files = {
+        "binary.ipynb": b"PK\x03\x04\xff\xfe not text",
+        "truncated.ipynb": good[: len(good) // 2],
+        "list.ipynb": b"[1, 2]",
+        "nameless.ipynb": _notebook_bytes(None),
+        "other.ipynb": _notebook_bytes("lstm_basics"),
+        "good.ipynb": good,
+    }
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    statuses = {}
+    for sub in discover(folder, "rnn_states"):
+        ag = tmp_path / "ag" / sub.file
+        (ag / "submission").mkdir(parents=True)
+        shutil.copy(sub.path, ag / "submission" / sub.file)
+        problem = submission_problem(str(ag), {"assignment_name": "rnn_states"})
+        assert (sub.problem and sub.problem[1]) == (problem and problem.message()), sub.file
+        statuses[sub.file] = (sub.problem[0] if sub.problem else None, problem and problem.reason)
+    assert statuses == {
+        "binary.ipynb": (Status.MALFORMED, Reason.NOT_UTF8),
+        "truncated.ipynb": (Status.MALFORMED, Reason.NOT_JSON),
+        "list.ipynb": (Status.MALFORMED, Reason.NOT_NOTEBOOK),
+        "nameless.ipynb": (Status.WRONG_ASSIGNMENT, Reason.NO_ASSIGNMENT),
+        "other.ipynb": (Status.WRONG_ASSIGNMENT, Reason.WRONG_ASSIGNMENT),
+        "good.ipynb": (None, None),
+    }
 
 
 def test_stored_timeouts_are_regraded_with_a_longer_timeout():
@@ -476,7 +536,7 @@ def test_stored_timeouts_are_regraded_with_a_longer_timeout():
 
     from tools.batch.grade import Options, reusable
 
-    record = Record("x.ipynb", TIMEOUT, "", {}, timeout=30)
+    record = Record("x.ipynb", Status.TIMEOUT, "", {}, timeout=30)
     assert reusable(record, Options(P("x.zip"), 768, 1.0, 30, 1))
     assert not reusable(record, Options(P("x.zip"), 768, 1.0, 60, 1))
 
@@ -488,7 +548,7 @@ def test_identical_submissions_are_graded_once(tmp_path, monkeypatch):
 
     def fake_grade_one(sub, options, key, cancel):
         calls.append(sub.file)
-        return Record(sub.file, GRADED, "", {"q1": (3, 3)}, key=key, worker="worker_0")
+        return Record(sub.file, Status.GRADED, "", {"q1": (3, 3)}, key=key, worker="worker_0")
 
     monkeypatch.setattr(grade_module, "grade_one", fake_grade_one)
     for name in ("a.ipynb", "b.ipynb", "c.ipynb"):
@@ -502,3 +562,20 @@ def test_identical_submissions_are_graded_once(tmp_path, monkeypatch):
     assert records[1].cached and records[1].scores == {"q1": (3, 3)}
     again = grade_module.grade_all(subs, options, tmp_path / "out")  # resumed: nothing graded
     assert len(calls) == 2 and all(r.cached for r in again)
+
+
+def test_question_scores_keep_results_json_numbers_and_skip_what_is_not_a_question():
+    from tools.scores import question_scores
+
+    results = {"tests": [
+        {"name": "Public Tests", "score": 0, "max_score": 0},
+        {"name": "q1", "score": 3, "max_score": 3},
+        {"name": "q2", "score": 1.5, "max_score": 3.0},
+        {"name": "q3", "score": "3", "max_score": 3},  # not a number: not read as one
+        {"name": "q4", "max_score": 3},
+        "not a test",
+    ]}
+    scores = question_scores(results)
+    assert scores == {"q1": (3, 3), "q2": (1.5, 3.0)}
+    assert type(scores["q1"][0]) is int and type(scores["q2"][1]) is float  # the CSV writes them as Otter does
+    assert question_scores(None) == question_scores({"tests": "?"}) == {}

@@ -7,6 +7,7 @@ defaults (768 MiB, 0.5 CPU, 600 s).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.plugins.safe_run import refusal, refused
+from autograder.submission_check import Problem, Reason
 from tools import gradescope, results_format
 from tools.build import DIST, ROOT, autograder_zip, build
 from tools.sandbox import MiB, SandboxError, parse_size, run
@@ -180,6 +183,20 @@ def test_results_format_rejects_incomplete_tests_and_nan(tmp_path: Path):
         results_format.load(path)
 
 
+@pytest.mark.parametrize("reason", list(Reason))
+def test_a_refusal_is_valid_results_json_with_its_reason_typed(reason):
+    config = {"show_hidden": False, "show_stdout": False, "assignment_name": "rnn_states"}
+    problem = Problem(reason, "lab.ipynb", detail="Expecting value: line 1" if reason == "not_json" else "cnn_filters",
+                      expected="rnn_states")
+    results = refusal(problem, config)
+    assert results_format.validate(results, config) == []
+    assert refused(json.loads(json.dumps(results))) == problem  # machine-readable, as written to results.json
+    message = results["output"]
+    assert message == results["tests"][0]["output"] == problem.message()
+    assert "lab.ipynb" in message and "export cell" in message  # names the file and what to upload instead
+    assert refused({"tests": []}) is None and refused({"extra_data": {"submission_problem": {"reason": "?"}}}) is None
+
+
 def test_zip_environment_matches_pinned_requirements(gs_zip: Path):
     assert gradescope.check_environment(gs_zip) == []
 
@@ -254,7 +271,8 @@ def test_other_assignment_is_refused_naming_the_expected_one(graded, gs_submissi
     result = graded(other)
     assert result.results is not None, _explain(result)
     text = result.output_text()
-    assert "rnn_states" in text and "cnn_filters" in text, _explain(result)
+    assert "rnn_states" in text and "cnn_filters" in text and "export cell" in text, _explain(result)
+    assert refused(result.results) == Problem(Reason.WRONG_ASSIGNMENT, "rnn_states.ipynb", "cnn_filters", "rnn_states")
     assert not any(q in result.question_scores for q in QUESTIONS), "questions were graded"
     assert result.score == 0
     assert "Traceback" not in text
@@ -268,7 +286,9 @@ def test_truncated_notebook_gets_a_message_not_a_traceback(graded, gs_submission
     result = graded(truncated)
     assert result.results is not None, _explain(result)
     text = result.output_text()
-    assert "rnn_states.ipynb" in text and "JSON" in text, _explain(result)
+    assert "rnn_states.ipynb" in text and "JSON" in text and "export cell" in text, _explain(result)
+    problem = refused(result.results)
+    assert problem is not None and problem.reason == Reason.NOT_JSON, _explain(result)
     assert "Traceback" not in text
     assert result.score == 0
     assert not result.problems, _explain(result)

@@ -3,14 +3,14 @@
 Gradescope unpacks the autograder zip into ``/autograder/source``, puts the submission in
 ``/autograder/submission`` (an uploaded zip unpacked), writes ``submission_metadata.json``,
 runs ``/autograder/run_autograder`` (which runs the zip's ``run_otter.py`` in the image's
-Python) with 768 MB of memory, half a CPU and a 10-minute timeout, and reads back
+Python) within its memory, CPU and time limits (``tools.limits``), and reads back
 ``/autograder/results/results.json``. This harness does the same in a bubblewrap sandbox
 (``tools.sandbox``): the built zip unpacked into a temporary root shown as ``/autograder``,
 the zip's own ``run_otter.py`` run with this project's venv Python (standing in for the image,
 which ``setup.sh`` builds from the internet), no network, the host read-only, cgroup v1 limits.
 It fixes nothing up: whatever Gradescope would get wrong, this gets wrong too.
 
-    python -m tools.gradescope SUBMISSION [--memory 768M] [--cpus 0.5] [--timeout 600] [--keep DIR]
+    python -m tools.gradescope SUBMISSION [--memory SIZE] [--cpus N] [--timeout S] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -28,15 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from tools import results_format
+from tools.limits import GRADESCOPE_LIMITS
 from tools.sandbox import DEFAULT_PATH, MiB, SandboxError, SandboxResult, parse_size, run
+from tools.scores import QuestionScores, question_scores
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 MOUNT = "/autograder"
-# Gradescope's defaults for an autograder
-DEFAULT_MEMORY = 768 * MiB
-DEFAULT_CPUS = 0.5
-DEFAULT_TIMEOUT = 600.0
 
 
 class HarnessError(Exception):
@@ -63,13 +61,13 @@ class GradescopeRun:
         return list((self.results or {}).get("tests", []))
 
     @property
-    def question_scores(self) -> dict[str, tuple[float, float]]:
-        """``name -> (score, max_score)`` for every scored test."""
-        return {t["name"]: (t["score"], t["max_score"]) for t in self.tests if "max_score" in t and "score" in t}
+    def question_scores(self) -> QuestionScores:
+        """``question -> (score, max_score)``, read by ``tools.scores.question_scores``."""
+        return question_scores(self.results)
 
     @property
     def score(self) -> float | None:
-        """The score Gradescope shows: the top-level score, else the sum of the test scores."""
+        """The score Gradescope shows: the top-level score (Otter always writes one), else the questions' sum."""
         if self.results is None:
             return None
         if "score" in self.results:
@@ -142,9 +140,9 @@ def grade(
     submission: Path,
     *,
     zip_path: Path | None = None,
-    memory: int = DEFAULT_MEMORY,
-    cpus: float = DEFAULT_CPUS,
-    timeout: float = DEFAULT_TIMEOUT,
+    memory: int = GRADESCOPE_LIMITS.memory,
+    cpus: float = GRADESCOPE_LIMITS.cpus,
+    timeout: float = GRADESCOPE_LIMITS.timeout,
     keep: Path | None = None,
     sample_processes: bool = False,
     writable_packages: bool = True,
@@ -323,9 +321,12 @@ def format_report(run_: GradescopeRun) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.gradescope", description=__doc__.split("\n\n")[0])
     parser.add_argument("submission", type=Path, help=".ipynb, .py or the .zip made by grader.export()")
-    parser.add_argument("--memory", default="768M", help="memory limit of the whole tree (default 768M)")
-    parser.add_argument("--cpus", type=float, default=DEFAULT_CPUS, help="CPU quota (default 0.5)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="wall-clock seconds (default 600)")
+    limits = GRADESCOPE_LIMITS
+    parser.add_argument("--memory", default=limits.memory_size,
+                        help=f"memory limit of the whole tree (default {limits.memory_size}, Gradescope's)")
+    parser.add_argument("--cpus", type=float, default=limits.cpus, help=f"CPU quota (default {limits.cpus:g})")
+    parser.add_argument("--timeout", type=float, default=limits.timeout,
+                        help=f"wall-clock seconds (default {limits.timeout:g})")
     parser.add_argument("--keep", type=Path, help="copy the /autograder tree and the log here")
     parser.add_argument("--zip", type=Path, help="autograder zip (default: the one in dist/autograder)")
     parser.add_argument("--log", action="store_true", help="print run_otter.py's output too")

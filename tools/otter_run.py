@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.limits import GRADESCOPE_LIMITS
 from tools.scores import QuestionScores, question_scores, read_results
 
 
@@ -28,12 +29,14 @@ class OtterRunError(Exception):
 
 
 def otter_run(
-    submission: Path, autograder_zip: Path, out_dir: Path | None = None, timeout: int = 600
+    submission: Path, autograder_zip: Path, out_dir: Path | None = None, timeout: float = GRADESCOPE_LIMITS.timeout
 ) -> OtterRunResult:
     """Run ``otter run -a ZIP -o OUT SUBMISSION`` as Otter documents it and read back its results.json.
 
     The command is the environment's ``otter`` script, started from a directory of its own: the
     plugins must come from the installed package and the zip, not from the current directory.
+
+    ``timeout``: seconds before the run is stopped (by default as long as Gradescope waits).
     """
     with tempfile.TemporaryDirectory(prefix="otter-run-") as tmp:
         out = Path(out_dir or tmp).resolve()

@@ -12,7 +12,7 @@ removed afterwards. A wall-clock timeout kills every process in the cgroup.
 
     from tools.sandbox import run, parse_size
     result = run(["python", "/autograder/source/run_otter.py"], root=tmp_root,
-                 memory=parse_size("768M"), cpus=0.5, timeout=600, output=log_path)
+                 memory=parse_size("1G"), output=log_path)  # Gradescope's limits unless told otherwise
     result.returncode, result.wall_time, result.peak_memory, result.oom_killed, result.timed_out
 
 Needs ``bwrap`` (Debian: ``apt-get install bubblewrap``), root (or write access to the cgroup
@@ -34,9 +34,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tools.limits import GRADESCOPE_LIMITS, MiB
+
 __all__ = ["SandboxError", "SandboxResult", "parse_size", "require_bwrap", "run", "MiB"]
 
-MiB = 1024 * 1024
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CPU_PERIOD_US = 100_000
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -274,9 +275,9 @@ def run(
     *,
     root: Path,
     mount_point: str = "/autograder",
-    memory: int = 768 * MiB,
-    cpus: float = 0.5,
-    timeout: float = 600,
+    memory: int = GRADESCOPE_LIMITS.memory,
+    cpus: float = GRADESCOPE_LIMITS.cpus,
+    timeout: float = GRADESCOPE_LIMITS.timeout,
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
     output: Path | None = None,
@@ -284,13 +285,13 @@ def run(
     read_only: Sequence[Path] = (),
     writable: Sequence[Path] = (),
 ) -> SandboxResult:
-    """Run ``command`` in the sandbox and return what happened.
+    """Run ``command`` in the sandbox and return what happened (by default at Gradescope's limits).
 
     Args:
         command: argv, as seen inside the sandbox (host paths are visible read-only).
         root: host directory mounted read-write at ``mount_point``; the only writable place
             besides the sandbox's private ``/tmp`` (a tmpfs, charged to the memory limit).
-        memory: memory limit in bytes for the whole process tree (``parse_size("768M")``).
+        memory: memory limit in bytes for the whole process tree (``parse_size("1G")``).
         cpus: CPU quota in CPUs (0.5 = 50 ms every 100 ms).
         timeout: wall-clock seconds after which the whole tree is killed.
         env: the complete environment inside (default: PATH, HOME=/tmp, LANG=C.UTF-8).

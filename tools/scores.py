@@ -3,36 +3,50 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 QuestionScores = dict[str, tuple[float, float]]  # question -> (score, max_score)
 
 
-def question_scores(results: dict[str, Any]) -> QuestionScores:
-    """Map each graded question to (score, max_score).
+def question_scores(results: Any) -> QuestionScores:
+    """Map each graded question of a results.json to (score, max_score): the one reader of them.
 
-    Entries worth no points (Otter's "Public Tests" summary, notes) are not questions.
+    Tests worth no points (Otter's "Public Tests" summary, a refusal's message) are not
+    questions. The numbers stay as JSON has them (``3`` an int, ``3.0`` a float) so a grade
+    sheet writes them as ``otter grade`` does. A test that is not an object or whose score is
+    not a finite number is skipped, not fatal: results.json may come from a run that failed
+    halfway (``tools.results_format`` says what is wrong with it).
     """
-    return {
-        test["name"]: (float(test["score"]), float(test["max_score"]))
-        for test in results.get("tests", [])
-        if "score" in test and float(test.get("max_score") or 0) > 0
-    }
+    tests = results.get("tests") if isinstance(results, dict) else None
+    scores: QuestionScores = {}
+    for test in tests if isinstance(tests, list) else []:
+        if not isinstance(test, dict) or not isinstance(test.get("name"), str):
+            continue
+        score, possible = test.get("score"), test.get("max_score")
+        if _finite(score) and _finite(possible) and possible > 0:
+            scores[test["name"]] = (score, possible)
+    return scores
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def read_results(path: Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def _question_key(name: str) -> tuple[int, str]:
+def question_key(name: str) -> tuple[int, str]:
+    """Sort key putting q2 before q10 (by the number in the name); names without one go last."""
     digits = "".join(ch for ch in name if ch.isdigit())
     return (int(digits) if digits else 10**6, name)
 
 
 def format_table(rows: dict[str, QuestionScores]) -> str:
     """One column per submission, one row per question, and a total row."""
-    questions = sorted({q for scores in rows.values() for q in scores}, key=_question_key)
+    questions = sorted({q for scores in rows.values() for q in scores}, key=question_key)
     names = list(rows)
     width = max([8, *(len(n) for n in names)])
     header = f"{'question':<10}" + "".join(f"{n:>{width + 2}}" for n in names)

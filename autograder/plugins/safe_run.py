@@ -4,10 +4,10 @@ Otter checks the submission before any plugin is loaded: a notebook that is not 
 (truncated upload) crashes ``otter.run.run_autograder.main`` with a traceback and no
 ``results.json`` (Gradescope then shows its generic "autograder failed" page), and a notebook
 of another assignment gets a results.json whose only test lacks ``score``, ``max_score`` and
-``visibility``. This module runs the same checks first and, if the submission cannot be
-graded, writes a complete results.json with a message for the student (score 0, no
-question graded); otherwise it hands over to Otter unchanged. The zip's ``run_otter.py``
-becomes::
+``visibility``. This module runs the same checks first (``autograder.submission_check``) and,
+if the submission cannot be graded, writes a complete results.json with a message for the
+student (score 0, no question graded) and the typed reason in its ``extra_data``; otherwise
+it hands over to Otter unchanged. The zip's ``run_otter.py`` becomes::
 
     from autograder.plugins.safe_run import main
     main("/autograder")
@@ -23,7 +23,10 @@ import os
 import sys
 from typing import Any
 
+from autograder.submission_check import Problem, check_notebook
+
 NOT_GRADED = "Submission not graded"
+PROBLEM_KEY = "submission_problem"  # in the refusal's top-level extra_data, for tools that read results.json
 
 
 def _config(autograder_dir: str) -> dict[str, Any]:
@@ -34,65 +37,42 @@ def _config(autograder_dir: str) -> dict[str, Any]:
         return {}
 
 
-def _notebook_assignment(nb: Any) -> str | None:
-    metadata = nb.get("metadata", {}) if isinstance(nb, dict) else {}
-    otter = metadata.get("otter", {}) if isinstance(metadata, dict) else {}
-    return otter.get("assignment_name") if isinstance(otter, dict) else None
-
-
-def submission_problem(autograder_dir: str, config: dict[str, Any]) -> str | None:
-    """Why the submission cannot be graded, in words for the student, or ``None``."""
-    submission = os.path.join(autograder_dir, "submission")
-    notebooks = sorted(glob.glob(os.path.join(submission, "*.ipynb")))
-    expected = config.get("assignment_name")
+def submission_problem(autograder_dir: str, config: dict[str, Any]) -> Problem | None:
+    """Why the submitted notebook cannot be graded (``autograder.submission_check``), or ``None``."""
+    notebooks = sorted(glob.glob(os.path.join(autograder_dir, "submission", "*.ipynb")))
     if len(notebooks) != 1:
         return None  # Otter's own messages ("no gradable files", "more than one .ipynb") are clear
-    path = notebooks[0]
-    name = os.path.basename(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            nb = json.load(f)
-    except UnicodeDecodeError:
-        return (
-            f"{name} is not a Jupyter notebook (it is not UTF-8 text)."
-            " Upload the .ipynb file or the zip its export cell makes."
-        )
-    except ValueError as e:
-        return (
-            f"{name} could not be read as a Jupyter notebook: it is not valid JSON ({e}). The file is probably"
-            " truncated or was edited outside Jupyter. Open it in Jupyter, save it, run the export cell and"
-            " upload the zip it makes."
-        )
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or "nbformat" not in nb:
-        return f"{name} is JSON but not a Jupyter notebook (no 'cells' list or 'nbformat' field)."
-    got = _notebook_assignment(nb)
-    if expected and got != expected:
-        which = f"assignment '{got}'" if got else "no assignment (its metadata has no Otter assignment name)"
-        return (
-            f"This Gradescope assignment grades '{expected}', but {name} is a notebook for {which}. "
-            f"Submit your {expected} notebook (the zip its export cell makes)."
-        )
-    return None
+    with open(notebooks[0], "rb") as f:
+        data = f.read()
+    return check_notebook(os.path.basename(notebooks[0]), data, config.get("assignment_name"))
 
 
-def refusal(message: str, config: dict[str, Any]) -> dict[str, Any]:
-    """A complete results.json saying why nothing was graded."""
+def refusal(problem: Problem, config: dict[str, Any]) -> dict[str, Any]:
+    """A complete results.json saying why nothing was graded, the reason typed in ``extra_data``."""
+    message = problem.message()
     return {
         "score": 0,
         "output": message,
         "stdout_visibility": "after_published" if config.get("show_stdout") else "hidden",
+        "extra_data": {PROBLEM_KEY: problem.to_json()},
         "tests": [{"name": NOT_GRADED, "score": 0, "max_score": 0, "visibility": "visible", "output": message}],
     }
 
 
+def refused(results: Any) -> Problem | None:
+    """The problem a ``refusal`` results.json carries, or None when the submission was not refused."""
+    extra = results.get("extra_data") if isinstance(results, dict) else None
+    return Problem.from_json(extra.get(PROBLEM_KEY)) if isinstance(extra, dict) else None
+
+
 def main(autograder_dir: str = "/autograder") -> None:
     config = _config(autograder_dir)
-    message = submission_problem(autograder_dir, config)
-    if message is not None:
+    problem = submission_problem(autograder_dir, config)
+    if problem is not None:
         os.makedirs(os.path.join(autograder_dir, "results"), exist_ok=True)
         with open(os.path.join(autograder_dir, "results", "results.json"), "w", encoding="utf-8") as f:
-            json.dump(refusal(message, config), f, indent=4)
-        print(message)
+            json.dump(refusal(problem, config), f, indent=4)
+        print(problem.message())
         return
 
     from otter.run.run_autograder import main as run_autograder

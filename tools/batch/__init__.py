@@ -17,6 +17,7 @@ several at a time. OUT (default ``out/grades``) receives:
 * ``.state/``: one JSON record per graded submission, keyed by content hash, so a re-run
   resumes (``--force`` regrades).
 
-Modules: ``discover`` (inputs, static checks, Gradescope metadata), ``grade`` (parallel
-runner and resume state), ``csv_report``, ``stats``, ``review``, ``__main__`` (CLI).
+Modules: ``status`` (what became of an input), ``discover`` (inputs, static checks,
+Gradescope metadata), ``grade`` (parallel runner and resume state), ``csv_report``,
+``stats``, ``review``, ``__main__`` (CLI).
 """

@@ -1,7 +1,9 @@
 """Grade a folder of submissions like ``otter grade``, without Docker.
 
-    python -m tools.batch SUBMISSIONS_DIR [--out DIR] [--workers N] [--timeout S] [--memory 768M]
-                                          [--cpus 1.0] [--zip PATH] [--force]
+    python -m tools.batch SUBMISSIONS_DIR [--out DIR] [--workers N] [--timeout S] [--memory SIZE]
+                                          [--cpus N] [--zip PATH] [--force]
+
+Each submission gets Gradescope's memory and time limits (``tools.limits``) and a whole CPU.
 
 Exit status: 0 when every input has a row in OUT/final_grades.csv (whatever its status),
 2 when grading could not start (no folder, no built zip, no bubblewrap), 130 when interrupted
@@ -18,12 +20,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tools.batch.discover import GRADED, STATUSES, assignment_name, discover
-from tools.batch.grade import Options, Record, grade_all, write_atomic
+from tools.batch.discover import assignment_name, discover
+from tools.batch.grade import Options, Record, grade_all
+from tools.batch.status import Status
+from tools.files import write_atomic
+from tools.limits import GRADESCOPE_LIMITS
 from tools.sandbox import MiB, SandboxError, parse_size, require_bwrap
 
 DEFAULT_OUT = Path("out/grades")
-DEFAULT_CPUS = 1.0  # per sandbox; Gradescope's 0.5 would halve the throughput of a batch
+DEFAULT_CPUS = 1.0  # per sandbox; Gradescope's smaller quota would halve the throughput of a batch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,9 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.cpu_count() or 1,
         help="parallel sandboxes (default: cores; one more fills the moments a kernel starts or stops)",
     )
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per submission (default 600)")
-    parser.add_argument("--memory", default="768M", help="memory limit per submission (default 768M)")
-    parser.add_argument("--cpus", type=float, default=DEFAULT_CPUS, help="CPU quota per submission (default 1.0)")
+    limits = GRADESCOPE_LIMITS
+    parser.add_argument("--timeout", type=float, default=limits.timeout,
+                        help=f"seconds per submission (default {limits.timeout:g}, Gradescope's)")
+    parser.add_argument("--memory", default=limits.memory_size,
+                        help=f"memory limit per submission (default {limits.memory_size}, Gradescope's)")
+    parser.add_argument("--cpus", type=float, default=DEFAULT_CPUS,
+                        help=f"CPU quota per submission (default {DEFAULT_CPUS:g}; Gradescope gives {limits.cpus:g})")
     parser.add_argument("--zip", type=Path, help="autograder zip (default: the one in dist/autograder)")
     parser.add_argument("--force", action="store_true", help="regrade submissions graded by an earlier run")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -53,7 +62,7 @@ def summarize(records: list[Record], stats_text: str, out: Path, wall: float) ->
     counts = Counter(r.status for r in records)
     graded_now = [r for r in records if not r.cached and r.key]
     lines = [
-        f"{len(records)} inputs: " + ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]),
+        f"{len(records)} inputs: " + ", ".join(f"{counts[s]} {s}" for s in Status if counts[s]),
         f"graded in this run: {len(graded_now)}, reused (earlier run in {out / '.state'} or identical content): "
         f"{sum(r.cached for r in records)}, "
         f"wall time {wall:.1f} s",
@@ -66,7 +75,7 @@ def summarize(records: list[Record], stats_text: str, out: Path, wall: float) ->
             f"  {worker}: {len(rs)} submissions, peak memory {max(r.peak_memory for r in rs) / MiB:.0f} MiB, "
             f"mean {sum(r.wall_time for r in rs) / len(rs):.1f} s each"
         )
-    failed = [r for r in records if r.status != GRADED]
+    failed = [r for r in records if r.status != Status.GRADED]
     if failed:
         lines.append("not graded:")
         lines += [f"  {r.file}: {r.status}: {r.reason}" for r in failed[:50]]
@@ -115,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def on_record(record: Record) -> None:
         counts[record.status] += 1
-        bar.set_postfix({s: counts[s] for s in STATUSES if counts[s]}, refresh=False)
+        bar.set_postfix({s: counts[s] for s in Status if counts[s]}, refresh=False)
         bar.update(1)
 
     signal.signal(signal.SIGTERM, _sigterm)
@@ -136,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logs = out / "logs"
     for record in records:
-        if record.status != GRADED and record.log_tail:
+        if record.status != Status.GRADED and record.log_tail:
             write_atomic(logs / (record.file.replace("/", "__") + ".log"), record.log_tail)
     write_csv(records, subs, out / "final_grades.csv")
     rows = write_stats(records, out / "question_stats.csv", out / "question_stats.json")

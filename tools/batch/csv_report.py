@@ -22,8 +22,10 @@ from otter.grade.utils import (
     merge_scores_to_df,
 )
 
-from tools.batch.discover import GRADED, Submission
-from tools.batch.grade import Record, write_atomic
+from tools.batch.discover import Submission
+from tools.batch.grade import Record
+from tools.batch.status import Status
+from tools.files import write_atomic
 
 __all__ = [
     "POINTS_POSSIBLE_LABEL",
@@ -46,8 +48,8 @@ class _Results:
 
     def __init__(self, record: Record):
         self.file = record.file
-        self._scores = record.scores if record.status == GRADED else {}
-        self._error = None if record.status == GRADED else (record.reason or record.status)
+        self._scores = record.scores if record.status == Status.GRADED else {}
+        self._error = None if record.status == Status.GRADED else (record.reason or record.status)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         # the numbers as results.json has them (int or float), as Otter's own results hold them

@@ -9,7 +9,9 @@ Inputs, one row each in the grade sheet:
   ``assignment_123_export/``) naming each submission's submitters;
 * anything else (``notes.txt``, other folders) is listed as "not a submission".
 
-Nothing here executes student code: notebooks are read as JSON, zips are listed.
+Nothing here executes student code: notebooks are read as JSON, zips are listed. Whether a
+notebook is one of this assignment is decided by ``autograder.submission_check``, the module
+the autograder zip itself checks submissions with.
 """
 
 from __future__ import annotations
@@ -24,14 +26,8 @@ from typing import Any
 
 import yaml
 
-# statuses of a row of the grade sheet
-GRADED = "graded"
-TIMEOUT = "timeout"
-MALFORMED = "malformed"
-WRONG_ASSIGNMENT = "wrong_assignment"
-CRASHED = "crashed"
-NOT_SUBMISSION = "not_submission"
-STATUSES = (GRADED, TIMEOUT, MALFORMED, WRONG_ASSIGNMENT, CRASHED, NOT_SUBMISSION)
+from autograder import submission_check
+from tools.batch.status import Status, status_of
 
 METADATA_FILE = "submission_metadata.yml"
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # a notebook inside a zip is read only up to this size (zip bombs)
@@ -54,7 +50,7 @@ class Submission:
     kind: str  # "notebook", "zip", "folder" or "other"
     submission_id: str | None = None  # Gradescope's, for export folders
     submitters: list[Submitter] = field(default_factory=list)
-    problem: tuple[str, str] | None = None  # (status, reason) known without grading
+    problem: tuple[Status, str] | None = None  # (status, reason) known without grading
 
     def files(self) -> list[Path]:
         """The files that make up this submission (a folder's, recursively, without hidden ones)."""
@@ -99,15 +95,9 @@ class Submission:
         return None
 
     def notebook(self) -> dict[str, Any] | None:
-        """The submitted notebook as parsed JSON, or None when there is none or it is unreadable."""
+        """The submitted notebook as parsed JSON, or None when there is none or it is not a notebook."""
         data = self.notebook_bytes()
-        if data is None:
-            return None
-        try:
-            nb = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return None
-        return nb if isinstance(nb, dict) and isinstance(nb.get("cells"), list) else None
+        return None if data is None else submission_check.read_notebook(self.file, data)[0]
 
     @property
     def names(self) -> str:
@@ -144,55 +134,47 @@ def assignment_name(zip_path: Path) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def check_notebook(name: str, data: bytes, expected: str | None) -> tuple[str, str] | None:
-    """Why a notebook cannot be graded, as ``(status, reason)``, or None (the checks Otter makes first)."""
-    try:
-        nb = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        return MALFORMED, f"{name} is not a Jupyter notebook (not UTF-8 text)"
-    except ValueError as e:
-        return MALFORMED, f"{name} is not valid JSON ({e}): probably truncated or edited outside Jupyter"
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or "nbformat" not in nb:
-        return MALFORMED, f"{name} is JSON but not a Jupyter notebook (no 'cells' list or 'nbformat' field)"
-    metadata = nb.get("metadata")
-    otter = metadata.get("otter") if isinstance(metadata, dict) else None
-    got = otter.get("assignment_name") if isinstance(otter, dict) else None
-    if expected and got != expected:
-        which = f"assignment {got!r}" if got else "no assignment (no Otter assignment name in its metadata)"
-        return WRONG_ASSIGNMENT, f"{name} is a notebook for {which}, not {expected!r}"
-    return None
+def _check_notebook(name: str, data: bytes, expected: str | None) -> tuple[Status, str] | None:
+    """Why a notebook cannot be graded, as ``(status, reason)``, or None (``autograder.submission_check``).
+
+    The reason is the message the zip's entry point gives a student on Gradescope, word for word.
+    """
+    problem = submission_check.check_notebook(name, data, expected)
+    return None if problem is None else (status_of(problem.reason), problem.message())
 
 
-def check_zip(path: Path, expected: str | None, label: str) -> tuple[str, str] | None:
+def check_zip(path: Path, expected: str | None, label: str) -> tuple[Status, str] | None:
     try:
         with zipfile.ZipFile(path) as zf:
             notebooks = _zip_notebooks(zf)
             if not notebooks:
-                return NOT_SUBMISSION, f"{label} is a zip without a notebook at its top level"
+                return Status.NOT_SUBMISSION, f"{label} is a zip without a notebook at its top level"
             if len(notebooks) > 1:
-                return MALFORMED, f"{label} holds {len(notebooks)} notebooks ({', '.join(notebooks)}); Otter grades one"
+                listed = ", ".join(notebooks)
+                return Status.MALFORMED, f"{label} holds {len(notebooks)} notebooks ({listed}); Otter grades one"
             size = zf.getinfo(notebooks[0]).file_size
             if size > MAX_NOTEBOOK_BYTES:
-                return MALFORMED, f"{label}:{notebooks[0]} unpacks to {size // (1024 * 1024)} MiB, not a notebook"
+                mib = size // (1024 * 1024)
+                return Status.MALFORMED, f"{label}:{notebooks[0]} unpacks to {mib} MiB, not a notebook"
             data = zf.read(notebooks[0])
     except (zipfile.BadZipFile, OSError, EOFError) as e:
-        return MALFORMED, f"{label} is not a readable zip ({e})"
-    return check_notebook(f"{label}:{notebooks[0]}", data, expected)
+        return Status.MALFORMED, f"{label} is not a readable zip ({e})"
+    return _check_notebook(f"{label}:{notebooks[0]}", data, expected)
 
 
-def check_folder(sub: Submission, expected: str | None) -> tuple[str, str] | None:
+def check_folder(sub: Submission, expected: str | None) -> tuple[Status, str] | None:
     files = sub.files()
     top_notebooks = [f for f in files if f.parent == sub.path and f.suffix == ".ipynb"]
     zips = [f for f in files if f.suffix == ".zip"]
     if len(top_notebooks) == 1:
-        return check_notebook(f"{sub.file}/{top_notebooks[0].name}", top_notebooks[0].read_bytes(), expected)
+        return _check_notebook(f"{sub.file}/{top_notebooks[0].name}", top_notebooks[0].read_bytes(), expected)
     if len(top_notebooks) > 1:
-        return MALFORMED, f"{sub.file} holds {len(top_notebooks)} notebooks; Otter grades one"
+        return Status.MALFORMED, f"{sub.file} holds {len(top_notebooks)} notebooks; Otter grades one"
     if len(zips) == 1:
         return check_zip(zips[0], expected, f"{sub.file}/{zips[0].relative_to(sub.path)}")
     if not files:
-        return NOT_SUBMISSION, f"{sub.file} is an empty submission folder"
-    return NOT_SUBMISSION, f"{sub.file} holds no notebook ({', '.join(f.name for f in files[:5])})"
+        return Status.NOT_SUBMISSION, f"{sub.file} is an empty submission folder"
+    return Status.NOT_SUBMISSION, f"{sub.file} holds no notebook ({', '.join(f.name for f in files[:5])})"
 
 
 class _MetadataLoader(yaml.SafeLoader):
@@ -246,7 +228,7 @@ def discover(folder: Path, expected: str | None, exclude: list[Path] | None = No
         except (OSError, ValueError, yaml.YAMLError) as e:
             metadata = {}
             subs.append(Submission(f"{prefix}{METADATA_FILE}", export / METADATA_FILE, "other",
-                                   problem=(MALFORMED, f"Gradescope metadata unreadable: {e}")))
+                                   problem=(Status.MALFORMED, f"Gradescope metadata unreadable: {e}")))
         for entry in sorted(export.iterdir()):
             if entry.name.startswith(".") or entry.name == METADATA_FILE or entry.resolve() in excluded:
                 continue
@@ -275,22 +257,19 @@ def discover(folder: Path, expected: str | None, exclude: list[Path] | None = No
                         entry,
                         "other",
                         problem=(
-                            NOT_SUBMISSION,
+                            Status.NOT_SUBMISSION,
                             f"{label} is a folder, not a notebook, export zip or Gradescope submission",
                         ),
                     )
                 )
         elif entry.suffix == ".ipynb":
-            problem = check_notebook(label, entry.read_bytes(), expected)
+            problem = _check_notebook(label, entry.read_bytes(), expected)
             subs.append(Submission(label, entry, "notebook", problem=problem))
         elif entry.suffix == ".zip":
             subs.append(Submission(label, entry, "zip", problem=check_zip(entry, expected, label)))
         else:
-            subs.append(
-                Submission(
-                    label, entry, "other", problem=(NOT_SUBMISSION, f"{label} is not a notebook or an export zip")
-                )
-            )
+            problem = (Status.NOT_SUBMISSION, f"{label} is not a notebook or an export zip")
+            subs.append(Submission(label, entry, "other", problem=problem))
 
     if (folder / METADATA_FILE).is_file():
         add_export(folder, "")

@@ -24,17 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.batch.discover import (
-    CRASHED,
-    GRADED,
-    MALFORMED,
-    TIMEOUT,
-    WRONG_ASSIGNMENT,
-    Submission,
-    gradable_file,
-    sha256_file,
-)
-from tools.scores import question_scores
+from autograder.plugins.safe_run import refused
+from tools.batch.discover import Submission, gradable_file, sha256_file
+from tools.batch.status import Status, status_of
+from tools.files import write_atomic
+from tools.scores import QuestionScores, question_scores
 
 STATE_DIR = ".state"
 STATE_VERSION = 1
@@ -56,9 +50,9 @@ class Record:
     """The outcome for one submission (what the reports are made from)."""
 
     file: str
-    status: str
+    status: Status
     reason: str
-    scores: dict[str, tuple[float, float]]  # question -> (score, max_score); empty unless graded
+    scores: QuestionScores  # question -> (score, max_score) as results.json has them; empty unless graded
     key: str = ""
     peak_memory: int = 0  # bytes, memory.max_usage_in_bytes of the submission's sandbox
     wall_time: float = 0.0
@@ -83,24 +77,12 @@ class Record:
     def from_json(cls, d: dict[str, Any]) -> Record:
         d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         d["scores"] = {q: (v[0], v[1]) for q, v in d.get("scores", {}).items()}
+        d["status"] = Status(d.get("status"))  # unknown or missing: ValueError, and State.load regrades
         return cls(**d)
 
 
 def state_key(zip_hash: str, sub: Submission) -> str:
     return hashlib.sha256(f"{zip_hash}:{sub.content_hash()}".encode()).hexdigest()[:32]
-
-
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write via a temporary file in the same folder and ``os.replace``: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class State:
@@ -127,9 +109,9 @@ class State:
 
 def reusable(record: Record, options: Options) -> bool:
     """A stored record stands unless a raised limit could change its outcome."""
-    if record.status == TIMEOUT and options.timeout > record.timeout:
+    if record.status == Status.TIMEOUT and options.timeout > record.timeout:
         return False
-    if record.status == CRASHED and "out of memory" in record.reason and options.memory > record.memory:
+    if record.status == Status.CRASHED and "out of memory" in record.reason and options.memory > record.memory:
         return False
     return True
 
@@ -142,37 +124,29 @@ def _last_error_line(log: str) -> str:
     return lines[-1][:300] if lines else "no output"
 
 
-def raw_question_scores(results: dict[str, Any]) -> dict[str, tuple[float, float]]:
-    """The questions of ``tools.scores.question_scores`` with the numbers exactly as results.json has them
-    (``3`` stays an int, ``3.0`` a float, as in the CSV ``otter grade`` writes)."""
-    wanted = question_scores(results)
-    return {t["name"]: (t["score"], t["max_score"]) for t in results.get("tests", []) if t.get("name") in wanted}
-
-
-def classify(run: Any, options: Options) -> tuple[str, str, dict[str, tuple[float, float]]]:
+def classify(run: Any, options: Options) -> tuple[Status, str, QuestionScores]:
     """``(status, reason, scores)`` of a ``GradescopeRun``."""
     sandbox = run.sandbox
     if sandbox.timed_out:
-        return TIMEOUT, f"grading took longer than {options.timeout:g} s and was stopped", {}
+        return Status.TIMEOUT, f"grading took longer than {options.timeout:g} s and was stopped", {}
     if sandbox.oom_killed:
-        return CRASHED, f"ran out of memory (limit {options.memory // (1024 * 1024)} MiB) and was killed", {}
+        return Status.CRASHED, f"ran out of memory (limit {options.memory // (1024 * 1024)} MiB) and was killed", {}
     results = run.results
     if results is None:
         detail = "; ".join(run.problems) or "no results.json"
-        return CRASHED, f"the autograder wrote no usable results ({_last_error_line(run.log)}) [{detail[:200]}]", {}
+        reason = f"the autograder wrote no usable results ({_last_error_line(run.log)}) [{detail[:200]}]"
+        return Status.CRASHED, reason, {}
+    problem = refused(results)
+    if problem is not None:  # autograder.plugins.safe_run refused it; its extra_data says why
+        return status_of(problem.reason), problem.message(), {}
     tests = {t.get("name"): t for t in results.get("tests", []) if isinstance(t, dict)}
-    if "Submission not graded" in tests:  # autograder.plugins.safe_run refused the submission
-        message = str(tests["Submission not graded"].get("output") or results.get("output") or "")
-        if "grades '" in message or "notebook for" in message:
-            return WRONG_ASSIGNMENT, message, {}
-        return MALFORMED, message, {}
     if "Autograder Failed" in tests or "Autograder Exception" in tests:
         exception = str(tests.get("Autograder Exception", {}).get("output", ""))
-        return CRASHED, f"Otter could not grade it: {_last_error_line(exception or run.log)}", {}
-    scores = raw_question_scores(results)
+        return Status.CRASHED, f"Otter could not grade it: {_last_error_line(exception or run.log)}", {}
+    scores = question_scores(results)
     if not scores:
-        return CRASHED, f"results.json holds no graded question ({_last_error_line(run.log)})", {}
-    return GRADED, " ".join(str(results.get("output") or "").split())[:500], scores
+        return Status.CRASHED, f"results.json holds no graded question ({_last_error_line(run.log)})", {}
+    return Status.GRADED, " ".join(str(results.get("output") or "").split())[:500], scores
 
 
 def grade_one(sub: Submission, options: Options, key: str, cancel: threading.Event) -> Record | None:
@@ -191,7 +165,7 @@ def grade_one(sub: Submission, options: Options, key: str, cancel: threading.Eve
         except (HarnessError, SandboxError, OSError) as e:
             if cancel.is_set():
                 return None
-            return Record(sub.file, CRASHED, f"the grading harness failed: {e}", {}, key="", worker=worker,
+            return Record(sub.file, Status.CRASHED, f"the grading harness failed: {e}", {}, key="", worker=worker,
                           timeout=options.timeout, memory=options.memory)
     if cancel.is_set():
         return None
@@ -200,7 +174,7 @@ def grade_one(sub: Submission, options: Options, key: str, cancel: threading.Eve
         sub.file, status, reason, scores, key=key,
         peak_memory=run.sandbox.peak_memory, wall_time=run.sandbox.wall_time, worker=worker,
         timeout=options.timeout, memory=options.memory,
-        log_tail="" if status == GRADED else run.log[-LOG_TAIL:],
+        log_tail="" if status == Status.GRADED else run.log[-LOG_TAIL:],
         output=str((run.results or {}).get("output") or ""),
     )
 
@@ -274,7 +248,7 @@ def grade_all(
                 try:
                     record = future.result()
                 except Exception as e:  # a bug in this module: still one row per input
-                    record = Record(sub.file, CRASHED, f"batch grader error: {type(e).__name__}: {e}", {})
+                    record = Record(sub.file, Status.CRASHED, f"batch grader error: {type(e).__name__}: {e}", {})
                 if record is None:
                     continue
                 if record.key:

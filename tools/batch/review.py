@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.batch.discover import MALFORMED, NOT_SUBMISSION, WRONG_ASSIGNMENT, Submission
-from tools.batch.grade import Record, write_atomic
+from tools.batch.discover import Submission
+from tools.batch.grade import Record
+from tools.batch.status import Status
+from tools.files import write_atomic
 
 ANSWER_NAME = re.compile(r"^(q\d+)_answer$")
 BORDERLINE = 0.75  # answers with a concept judged below this confidence are flagged
@@ -34,7 +36,7 @@ class Answer:
 class ReviewRow:
     file: str
     who: str
-    status: str
+    status: Status
     question: str
     answer: Answer
     question_score: tuple[float, float] | None  # from the autograder's results
@@ -122,7 +124,7 @@ def review_rows(subs: list[Submission], records: list[Record]) -> list[ReviewRow
 
     rows: list[ReviewRow] = []
     for sub, record in zip(subs, records, strict=True):
-        if record.status in (MALFORMED, WRONG_ASSIGNMENT, NOT_SUBMISSION):
+        if record.status in (Status.MALFORMED, Status.WRONG_ASSIGNMENT, Status.NOT_SUBMISSION):
             continue
         nb = sub.notebook()
         if nb is None:
@@ -177,7 +179,7 @@ def render_html(rows: list[ReviewRow], title: str = "Written answers to review")
     for i, r in enumerate(rows, 1):
         cls = ' class="borderline"' if r.confidence < BORDERLINE else ""
         who = f"<br><span class=note>{_e(r.who)}</span>" if r.who else ""
-        status = f"<br><span class=note>({_e(r.status)})</span>" if r.status != "graded" else ""
+        status = f"<br><span class=note>({_e(r.status)})</span>" if r.status != Status.GRADED else ""
         if r.answer.text is not None:
             answer = _e(r.answer.text)
         else:

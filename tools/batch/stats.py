@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import statistics
 from pathlib import Path
 from typing import Any
 
-from tools.batch.discover import GRADED
-from tools.batch.grade import Record, write_atomic
+from tools.batch.grade import Record
+from tools.batch.status import Status
+from tools.files import write_atomic
+from tools.scores import question_key
 
 COLUMNS = ["question", "possible", "count", "mean", "median", "min", "max", "full", "zero"]
-
-
-def _question_key(name: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in name if ch.isdigit())
-    return (int(digits) if digits else 10**6, name)
 
 
 def _summary(name: str, values: list[float], possible: float) -> dict[str, Any]:
@@ -38,14 +36,14 @@ def _summary(name: str, values: list[float], possible: float) -> dict[str, Any]:
 
 def question_stats(records: list[Record]) -> list[dict[str, Any]]:
     """One entry per question (in question order) and a last one for the total, over graded submissions."""
-    graded = [r for r in records if r.status == GRADED]
+    graded = [r for r in records if r.status == Status.GRADED]
     possible: dict[str, float] = {}
     for r in graded:
         for q, (_, m) in r.scores.items():
             possible[q] = max(possible.get(q, 0), m)
     rows = [
         _summary(q, [float(r.scores[q][0]) for r in graded if q in r.scores], possible[q])
-        for q in sorted(possible, key=_question_key)
+        for q in sorted(possible, key=question_key)
     ]
     rows.append(_summary("total", [float(r.total) for r in graded], sum(possible.values())))
     return rows
@@ -86,14 +84,14 @@ def write_histogram(records: list[Record], path: Path) -> Path:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    graded = [r for r in records if r.status == GRADED]
+    graded = [r for r in records if r.status == Status.GRADED]
     totals = [float(r.total) for r in graded]
     possible = max((sum(m for _, m in r.scores.values()) for r in graded), default=0)
     fig = Figure(figsize=(7, 4), dpi=100)
     ax = fig.add_subplot()
     if totals:
         top = max(possible, max(totals), 1)
-        bins = min(max(int(top), 1), 44)
+        bins = max(1, math.ceil(possible or top))  # one bin per point of the assignment's total
         ax.hist(totals, bins=bins, range=(0, top), color="#4c72b0", edgecolor="white")
         ax.set_xlim(0, top)
     else:

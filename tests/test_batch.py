@@ -34,10 +34,12 @@ from tools.batch.grade import Record
 from tools.batch.review import extract_answers, render_html, review_rows
 from tools.batch.status import Status
 from tools.build import DIST, ROOT, autograder_zip, build
+from tools.registry import registry
 from tools.submissions import build_submission, load_answer_set, run_as_student
 
 FIXTURES = Path(__file__).parent / "fixtures" / "batch"
-QUESTIONS = [f"q{i}" for i in range(1, 13)]
+QUESTIONS = registry().ids
+TOTAL = registry().total
 OTTER_COLUMNS = ["file", *sorted(QUESTIONS), "total_points_earned", "percent_correct", "grading_status"]
 TIMEOUT_S = 100  # the endless notebook's three `while True` cells need 3 x 60 s under the grading guard
 HTML_ANSWER = 'No: <script>alert("x")</script> & c < h, "quoted"'
@@ -147,7 +149,7 @@ def test_points_per_question_row(sheet):
     points = sheet[POINTS_POSSIBLE_LABEL]
     expected = {q: float(p) for q, p in load_answer_set("full_credit")["expect"].items()}
     assert {q: float(points[q]) for q in QUESTIONS} == expected
-    assert float(points["total_points_earned"]) == sum(expected.values()) == 44
+    assert float(points["total_points_earned"]) == sum(expected.values()) == TOTAL
     assert float(points["percent_correct"]) == 1 and points["grading_status"] == "--"
     assert points["status"] == points["reason"] == ""
 
@@ -160,7 +162,7 @@ def test_graded_notebooks_score_as_their_answer_sets_expect(sheet, file, answer_
     expected = {q: float(p) for q, p in load_answer_set(answer_set)["expect"].items()}
     assert {q: float(row[q]) for q in QUESTIONS} == expected, row
     assert float(row["total_points_earned"]) == sum(expected.values())
-    assert float(row["percent_correct"]) == round(sum(expected.values()) / 44, 4)
+    assert float(row["percent_correct"]) == round(sum(expected.values()) / TOTAL, 4)
     assert row["grading_status"] == "Completed"
 
 
@@ -246,7 +248,7 @@ def test_question_statistics(mixed):
     assert all(s["count"] == 4 for s in stats)  # full, partial, blank, export
     assert by_q["q1"]["max"] == 3 and by_q["q1"]["min"] == 0 and by_q["q1"]["zero"] >= 1
     assert by_q["q7"]["full"] >= 1 and by_q["q7"]["zero"] >= 2  # partial's "I am not sure." and blank
-    assert by_q["total"]["max"] == 44 and by_q["total"]["min"] == 0
+    assert by_q["total"]["max"] == TOTAL and by_q["total"]["min"] == 0
     totals = sorted(_totals(mixed))
     assert by_q["total"]["median"] == pytest.approx((totals[1] + totals[2]) / 2)
     assert by_q["total"]["mean"] == pytest.approx(sum(totals) / 4, abs=1e-3)
@@ -306,6 +308,7 @@ def test_review_sheet_escapes_answers(mixed):
     assert html.escape(HTML_ANSWER, quote=True) in text
 
 
+@pytest.mark.fast
 def test_answers_are_read_statically():
     nb = {"cells": [
         {"cell_type": "code", "source": "q1_answer = 'first'\nq1_answer = 'second'"},
@@ -327,6 +330,7 @@ def test_answers_are_read_statically():
     assert not Path("/tmp/pwned").exists()
 
 
+@pytest.mark.fast
 def test_review_puts_non_literal_answers_first(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("q1_answer = some_variable"), nbformat.v4.new_code_cell("q2_answer = ...")]
@@ -371,7 +375,7 @@ def test_gradescope_export_rows_carry_the_submitters(mixed, tmp_path):
     by_file = {r["file"]: r for r in rows}
     assert set(by_file) == {POINTS_POSSIBLE_LABEL, "submission_1001", "submission_1002", "submission_1003"}
     assert by_file["submission_1001"]["names"] == "Ann Lee"
-    assert float(by_file["submission_1001"]["total_points_earned"]) == 44
+    assert float(by_file["submission_1001"]["total_points_earned"]) == TOTAL
     group = by_file["submission_1002"]
     assert group["submission_id"] == "1002" and group["names"] == "Ben Ode; Chloé Ruiz"
     assert group["sids"] == "3031002; 3031003" and group["emails"] == "ben.ode@example.edu; chloe.ruiz@example.edu"
@@ -381,6 +385,7 @@ def test_gradescope_export_rows_carry_the_submitters(mixed, tmp_path):
     assert "Ben Ode; Chlo" in review
 
 
+@pytest.mark.fast
 def test_discover_handles_a_folder_holding_an_export(tmp_path):
     export = tmp_path / "assignment_777_export"
     (export / "submission_1001").mkdir(parents=True)
@@ -438,6 +443,7 @@ def _fake_run(results=None, *, timed_out=False, oom=False, log="", problems=()):
     return SimpleNamespace(sandbox=sandbox, results=results, problems=list(problems), log=log)
 
 
+@pytest.mark.fast
 def test_classify_covers_every_way_a_run_ends():
     from pathlib import Path as P
 
@@ -463,6 +469,7 @@ def test_classify_covers_every_way_a_run_ends():
     assert (status, scores) == (Status.GRADED, {"q1": (1.5, 3), "q2": (3, 3)}) and "Cell 9" in reason
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     "reason, status",
     [
@@ -485,6 +492,7 @@ def test_classify_reads_the_refusal_reason_not_its_words(reason, status):
     assert classify(_fake_run(refused), options) == (status, problem.message(), {})
 
 
+@pytest.mark.fast
 def test_every_refusal_reason_has_a_status():
     from tools.batch.status import status_of
 
@@ -498,6 +506,7 @@ def _notebook_bytes(assignment: str | None) -> bytes:
     return nbformat.writes(nb).encode()
 
 
+@pytest.mark.fast
 def test_discover_and_the_zip_refuse_a_file_in_the_same_words(tmp_path):
     """The batch grader's static check and the zip's entry point give one verdict, word for word."""
     good = _notebook_bytes("rnn_states")
@@ -531,6 +540,7 @@ def test_discover_and_the_zip_refuse_a_file_in_the_same_words(tmp_path):
     }
 
 
+@pytest.mark.fast
 def test_stored_timeouts_are_regraded_with_a_longer_timeout():
     from pathlib import Path as P
 
@@ -541,6 +551,7 @@ def test_stored_timeouts_are_regraded_with_a_longer_timeout():
     assert not reusable(record, Options(P("x.zip"), 768, 1.0, 60, 1))
 
 
+@pytest.mark.fast
 def test_identical_submissions_are_graded_once(tmp_path, monkeypatch):
     from tools.batch import grade as grade_module
 
@@ -564,6 +575,7 @@ def test_identical_submissions_are_graded_once(tmp_path, monkeypatch):
     assert len(calls) == 2 and all(r.cached for r in again)
 
 
+@pytest.mark.fast
 def test_question_scores_keep_results_json_numbers_and_skip_what_is_not_a_question():
     from tools.scores import question_scores
 

@@ -21,9 +21,10 @@ from autograder.plugins.safe_run import refusal, refused
 from autograder.submission_check import Problem, Reason
 from tools import gradescope, results_format
 from tools.build import DIST, ROOT, autograder_zip, build
+from tools.registry import registry
 from tools.sandbox import MiB, SandboxError, parse_size, run
 
-QUESTIONS = [f"q{i}" for i in range(1, 13)]
+QUESTIONS = registry().ids
 
 
 @pytest.fixture(scope="session")
@@ -158,6 +159,7 @@ def test_missing_bwrap_is_explained(tmp_path: Path):
     assert "apt-get install bubblewrap" in proc.stderr
 
 
+@pytest.mark.fast
 def test_parse_size():
     assert parse_size("768M") == 768 * MiB
     assert parse_size("1G") == 1024 * MiB
@@ -169,6 +171,7 @@ def test_parse_size():
 # --- results.json format ------------------------------------------------------------------
 
 
+@pytest.mark.fast
 def test_results_format_rejects_incomplete_tests_and_nan(tmp_path: Path):
     config = {"show_hidden": False, "show_stdout": False}
     ok = {"tests": [{"name": "q1", "score": 1, "max_score": 1, "visibility": "hidden", "output": ""}]}
@@ -183,6 +186,7 @@ def test_results_format_rejects_incomplete_tests_and_nan(tmp_path: Path):
         results_format.load(path)
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("reason", list(Reason))
 def test_a_refusal_is_valid_results_json_with_its_reason_typed(reason):
     config = {"show_hidden": False, "show_stdout": False, "assignment_name": "rnn_states"}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tools.build import BuildError, autograder_zip
 from tools.otter_run import OtterRunError, otter_run
+from tools.registry import registry
 from tools.scores import format_table
 from tools.submissions import AnswerSetError, build_all
 
@@ -33,6 +34,13 @@ def main() -> int:
                 return 1
     print()
     print(format_table(rows))
+    # the zip is what grades; the registry is the checkout: a difference means dist/ is stale
+    worth = {name: sum(m for _, m in scores.values()) for name, scores in rows.items()}
+    stale = {name: total for name, total in worth.items() if total != registry().total}
+    if stale:
+        print(f"\nthe zip grades out of {sorted(set(stale.values()))}, the notebook's questions are worth"
+              f" {registry().total:g}: rebuild with `make dist`", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -24,6 +24,8 @@ from typing import Any
 import nbformat
 import yaml
 
+from autograder import upstream
+
 ROOT = Path(__file__).resolve().parent.parent
 MASTER = ROOT / "assignment" / "rnn_states.ipynb"
 CONFIG = ROOT / "otter_config.json"
@@ -40,8 +42,6 @@ class BuildError(Exception):
 
 def load_grading_config(path: Path = CONFIG) -> dict[str, Any]:
     """Read ``otter_config.json`` and check its keys against Otter's autograder config."""
-    from otter.run.run_autograder.autograder_config import AutograderConfig
-
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -51,7 +51,7 @@ def load_grading_config(path: Path = CONFIG) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise BuildError(f"{path} must hold a JSON object of Otter autograder settings.")
     try:
-        AutograderConfig(config, require_valid_keys=True)
+        upstream.check_otter_config(config)
     except ValueError as e:
         raise BuildError(f"{path}: {e}. See Otter's otter_config.json reference for the settings.") from None
     return config
@@ -115,10 +115,10 @@ def finalize_zip(zip_path: Path, package: Path = SUPPORT["autograder"], autograd
     tmp = zip_path.with_suffix(".tmp")
     with zipfile.ZipFile(zip_path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
-            if item.filename == "run_otter.py" or item.filename.startswith(f"{package.name}/"):
+            if item.filename == upstream.ENTRY_POINT or item.filename.startswith(f"{package.name}/"):
                 continue
             dst.writestr(item, src.read(item.filename))
-        dst.writestr("run_otter.py", RUN_OTTER.format(autograder_dir=autograder_dir))
+        dst.writestr(upstream.ENTRY_POINT, RUN_OTTER.format(autograder_dir=autograder_dir))
         for path in sorted(package.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                 dst.write(path, f"{package.name}/{path.relative_to(package).as_posix()}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograder import upstream
 from autograder.integrity.scan import CATEGORIES, Finding
 
 LOCAL_CATEGORIES = {"grader_files", "filesystem"}
@@ -117,15 +118,12 @@ def decide(
 
 def apply(results: Any, decision: Decision) -> None:
     """Fail every test case of the zeroed questions in Otter's ``GradingResults``."""
-    from otter.test_files import TestCaseResult
-
     for name in decision.zeroed:
         test_file = results.results.get(name)
         if test_file is None:
             continue
         test_file.test_case_results = [
-            TestCaseResult(test_case=tcr.test_case, message=NOT_GRADED, passed=False)
-            for tcr in test_file.test_case_results
+            upstream.case_result(tcr.test_case, NOT_GRADED, passed=False) for tcr in test_file.test_case_results
         ]
 
 

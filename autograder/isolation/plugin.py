@@ -13,9 +13,8 @@ are imported and loaded and the test files parsed, all in memory. At ``before_gr
 autograder directory is made root-only (``0700``: the student user can neither read nor write
 anything in it: tests, rubrics, grader code, results), an uploaded ``.OTTER_LOG`` (which Otter
 would unpickle next) is deleted, and Otter's execution step is replaced by
-``grade.grade_isolated``. This is the one place that reaches into Otter: the name
-``grade_notebook`` in ``otter.run.run_autograder.runners.python_runner`` (Otter 7.0.0), which
-``PythonRunner.run`` calls after ``before_grading``.
+``grade.grade_isolated`` (``upstream.replace_grade_notebook``: Otter's runner calls the
+replacement after ``before_grading``).
 """
 
 from __future__ import annotations
@@ -26,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from otter.plugins import AbstractOtterPlugin
-from otter.run.run_autograder.runners import python_runner
-from otter.run.run_autograder.utils import OtterRuntimeError
 
 import autograder.checks  # noqa: F401 - loaded now, before student code, as everything the tests use
+from autograder import upstream
 from autograder.freetext import QUESTIONS
 from autograder.freetext.rubric import load_rubric
 from autograder.isolation import hidden_tests
@@ -37,7 +35,6 @@ from autograder.isolation.grade import PLUGIN_DATA_KEY, grade_isolated
 from autograder.isolation.student import IsolationError
 
 SETTINGS = {"cell_timeout": 60.0, "total_timeout": 360.0}
-OTTER_LOG = ".OTTER_LOG"
 MIN_TIMEOUT = 5.0
 
 for _question in QUESTIONS:  # rubrics parsed now, from the grader's files as shipped
@@ -73,38 +70,35 @@ class IsolatedGrading(AbstractOtterPlugin):
 
     def before_grading(self, config: Any) -> None:
         if getattr(config, "grade_from_log", False):
-            raise OtterRuntimeError("grade_from_log is not supported: the notebook is always run in isolation.")
+            raise upstream.grading_error("grade_from_log is not supported: the notebook is always run in isolation.")
         if self.tests is None:
-            raise OtterRuntimeError("the autograder has no tests directory next to the submission")
+            raise upstream.grading_error("the autograder has no tests directory next to the submission")
         tests = self.tests
         autograder_dir = Path.cwd().parent  # Otter runs plugins from <autograder dir>/submission
         os.chmod(autograder_dir, 0o700)
-        if os.path.lexists(OTTER_LOG):  # Otter would unpickle an uploaded log (dill) right after this event
-            os.remove(OTTER_LOG)
+        if os.path.lexists(upstream.OTTER_LOG):  # Otter would unpickle an uploaded log (dill) right after this event
+            os.remove(upstream.OTTER_LOG)
         plugin = self
 
-        def grade_notebook(submission_path: str, **kwargs: Any) -> Any:
+        def grade_notebook(submission_path: str, **run_options: Any) -> Any:
             try:
                 plugin.results = grade_isolated(
                     submission_path,
                     tests=tests,
                     cell_timeout=plugin.settings["cell_timeout"],
                     total_timeout=plugin.settings["total_timeout"],
-                    seed=kwargs.get("seed"),
-                    seed_variable=kwargs.get("seed_variable"),
-                    script=bool(kwargs.get("script")),
-                    plugin_collection=kwargs.get("plugin_collection"),
+                    **run_options,
                 )
             except IsolationError as e:
-                raise OtterRuntimeError(f"Student code cannot be run isolated here: {e}") from None
+                raise upstream.grading_error(f"Student code cannot be run isolated here: {e}") from None
             except Exception:  # an autograder bug: the instructor gets the traceback, the student a sentence
                 traceback.print_exc()
-                raise OtterRuntimeError(
+                raise upstream.grading_error(
                     "The autograder failed while grading this submission; your instructor can see why."
                 ) from None
             return plugin.results
 
-        python_runner.grade_notebook = grade_notebook
+        upstream.replace_grade_notebook(grade_notebook)
 
     def generate_report(self) -> str:
         """Instructor log: how the isolated run went."""

@@ -23,6 +23,8 @@ import os
 import sys
 from typing import Any
 
+from autograder import upstream
+
 NOT_GRADED = "Submission not graded"
 
 
@@ -32,12 +34,6 @@ def _config(autograder_dir: str) -> dict[str, Any]:
             return json.load(f)
     except (OSError, ValueError):
         return {}
-
-
-def _notebook_assignment(nb: Any) -> str | None:
-    metadata = nb.get("metadata", {}) if isinstance(nb, dict) else {}
-    otter = metadata.get("otter", {}) if isinstance(metadata, dict) else {}
-    return otter.get("assignment_name") if isinstance(otter, dict) else None
 
 
 def submission_problem(autograder_dir: str, config: dict[str, Any]) -> str | None:
@@ -65,7 +61,7 @@ def submission_problem(autograder_dir: str, config: dict[str, Any]) -> str | Non
         )
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or "nbformat" not in nb:
         return f"{name} is JSON but not a Jupyter notebook (no 'cells' list or 'nbformat' field)."
-    got = _notebook_assignment(nb)
+    got = upstream.notebook_assignment(nb)
     if expected and got != expected:
         which = f"assignment '{got}'" if got else "no assignment (its metadata has no Otter assignment name)"
         return (
@@ -95,9 +91,7 @@ def main(autograder_dir: str = "/autograder") -> None:
         print(message)
         return
 
-    from otter.run.run_autograder import main as run_autograder
-
-    run_autograder(autograder_dir)
+    upstream.run_autograder(autograder_dir)
 
 
 if __name__ == "__main__":

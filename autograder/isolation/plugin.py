@@ -2,11 +2,10 @@
 
 Enabled first in ``otter_config.json``::
 
-    "plugins": [{"autograder.isolation.plugin.IsolatedGrading": {"cell_timeout": 60, "total_timeout": 360}}, ...]
+    "plugins": [{"autograder.isolation.plugin.IsolatedGrading": {"cell_timeout": 60}}, ...]
 
-``cell_timeout``: seconds one cell may run before the grader interrupts it (default 60);
-``total_timeout``: seconds for the whole notebook (default 360), so several endless cells still
-end well inside Gradescope's 10 minutes.
+Its settings (type, default, description) are declared once in ``IsolationSettings``
+(``autograder.settings``).
 
 At ``__init__`` (Otter's grading process, before any student code): the grader code and rubrics
 are imported and loaded and the test files parsed, all in memory. At ``before_grading``: the
@@ -21,6 +20,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,37 +33,32 @@ from autograder.freetext.rubric import load_rubric
 from autograder.isolation import hidden_tests
 from autograder.isolation.grade import PLUGIN_DATA_KEY, grade_isolated
 from autograder.isolation.student import IsolationError
+from autograder.settings import DeclaredSettings, seconds, setting
 
-SETTINGS = {"cell_timeout": 60.0, "total_timeout": 360.0}
-MIN_TIMEOUT = 5.0
+MIN_TIMEOUT = 5.0  # below this a kernel cannot even start and import NumPy
 
 for _question in QUESTIONS:  # rubrics parsed now, from the grader's files as shipped
     load_rubric(_question)
 
 
-class SettingsError(ValueError):
-    pass
+@dataclass(frozen=True)
+class IsolationSettings:
+    cell_timeout: float = setting(
+        60.0, seconds(minimum=MIN_TIMEOUT), "seconds one cell may run before the grader interrupts it"
+    )
+    total_timeout: float = setting(
+        360.0,
+        seconds(minimum=MIN_TIMEOUT),
+        "seconds for the whole notebook, so several endless cells still end well inside Gradescope's 10 minutes",
+    )
 
 
-def settings(config: dict[str, Any] | None) -> dict[str, float]:
-    """The plugin's settings with defaults; an unknown key or a bad value is an error naming it."""
-    config = dict(config or {})
-    unknown = sorted(set(config) - set(SETTINGS))
-    if unknown:
-        raise SettingsError(f"unknown IsolatedGrading settings {unknown}; the settings are {sorted(SETTINGS)}")
-    values = {}
-    for key, default in SETTINGS.items():
-        value = config.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < MIN_TIMEOUT:
-            raise SettingsError(f"IsolatedGrading {key} must be a number of seconds, at least {MIN_TIMEOUT:g}")
-        values[key] = float(value)
-    return values
+class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
+    Settings = IsolationSettings
 
-
-class IsolatedGrading(AbstractOtterPlugin):
     def __init__(self, submission_path: str, submission_metadata: dict, plugin_config: dict):
         super().__init__(submission_path, submission_metadata, plugin_config)
-        self.settings = settings(plugin_config)
+        self.settings: IsolationSettings = self.validate_settings(plugin_config)
         self.results: Any = None
         # Otter copied the tests next to the submission (none when Otter Generate builds the zip)
         self.tests = hidden_tests.load(Path("tests")) if submission_path and Path("tests").is_dir() else None
@@ -85,8 +80,8 @@ class IsolatedGrading(AbstractOtterPlugin):
                 plugin.results = grade_isolated(
                     submission_path,
                     tests=tests,
-                    cell_timeout=plugin.settings["cell_timeout"],
-                    total_timeout=plugin.settings["total_timeout"],
+                    cell_timeout=plugin.settings.cell_timeout,
+                    total_timeout=plugin.settings.total_timeout,
                     **run_options,
                 )
             except IsolationError as e:

@@ -9,8 +9,8 @@ A plugin's settings are a frozen dataclass whose fields are made with ``setting`
 ``load(Settings, plugin_config, owner)`` turns the plugin's entry of ``otter_config.json`` into
 an instance, or raises ``SettingsError`` naming the key: an unknown key (listing the known ones,
 with their types, defaults and descriptions), or a value of the wrong type or out of range
-(saying what is expected). Plugins inherit ``DeclaredSettings``: ``validate_settings`` is that
-check for the plugin's own ``Settings``.
+(saying what is expected). Plugins inherit ``DeclaredSettings``, so the build asks them the same
+question Otter's grading run does (``tools/build.py``) and a misspelt key fails ``make dist``.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def load(settings_type: type[T], config: Mapping[str, Any] | None, owner: str) -
 
 
 class DeclaredSettings:
-    """For a plugin whose settings are the dataclass ``Settings``."""
+    """For a plugin whose settings are the dataclass ``Settings``: the check grading and the build share."""
 
     Settings: ClassVar[type]
 

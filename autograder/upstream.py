@@ -16,6 +16,7 @@ any plugin starts, so nothing is imported after student code runs.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -217,6 +218,27 @@ def check_otter_config(config: dict[str, Any]) -> None:
     from otter.run.run_autograder.autograder_config import AutograderConfig
 
     AutograderConfig(config, require_valid_keys=True)
+
+
+_touch(
+    "otter-grader",
+    "7.0.0",
+    "otter.plugins.PluginCollection._parse_plugin_config/_load_plugins",
+    "the build reads the plugins list and imports each plugin class exactly as Otter will "
+    "(a name, or a one-key object of name: settings; the class is the name after the last dot)",
+)
+
+
+def plugin_entries(plugins: Any) -> list[tuple[str, Any]]:
+    """``(importable class name, settings)`` for each plugin of ``otter_config.json``; ``ValueError`` if malformed."""
+    from otter.plugins import PluginCollection
+
+    return [(entry["plugin"], entry["config"]) for entry in PluginCollection._parse_plugin_config(plugins)]
+
+
+def plugin_class(name: str) -> type:
+    module, _, class_name = name.rpartition(".")
+    return getattr(importlib.import_module(module), class_name)
 
 
 # --- names the integrity scan knows ---------------------------------------------------------

@@ -1,9 +1,12 @@
-"""Plugin settings: declared once, checked with messages naming the key.
+"""Plugin settings: declared once, checked with messages naming the key, by grading and by the build alike.
 
-Fast: no TensorFlow, no dist/; the plugins are imported as Otter imports them.
+Fast: no TensorFlow, no dist/; the plugins are imported as Otter and the build import them.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,10 @@ from autograder.integrity.policy import Policy
 from autograder.integrity.scan import CATEGORIES
 from autograder.isolation.plugin import IsolatedGrading, IsolationSettings
 from autograder.settings import SettingsError, declared
+from tools.build import CONFIG, BuildError, load_grading_config
+
+ISOLATION = "autograder.isolation.plugin.IsolatedGrading"
+INTEGRITY = "autograder.integrity.plugin.IntegrityPlugin"
 
 
 def test_an_unknown_key_is_named_with_the_known_ones():
@@ -70,3 +77,34 @@ def test_missing_keys_take_the_declared_defaults():
     # every setting has a description
     for settings_type in (IsolationSettings, Policy):
         assert all(decl.description for decl, _ in declared(settings_type).values())
+
+
+def _config(tmp_path: Path, plugins: list) -> Path:
+    config = json.loads(CONFIG.read_text())
+    config["plugins"] = plugins
+    path = tmp_path / "otter_config.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def test_the_build_accepts_the_repository_config():
+    assert load_grading_config()["plugins"]
+
+
+def test_the_build_rejects_a_misspelt_plugin_setting(tmp_path):
+    plugins = json.loads(CONFIG.read_text())["plugins"]
+    plugins[0] = {ISOLATION: {"cell_timout": 60, "total_timeout": 360}}
+    path = _config(tmp_path, plugins)
+    with pytest.raises(BuildError) as error:
+        load_grading_config(path)
+    assert str(error.value).startswith(f"{path}: IsolatedGrading: unknown setting 'cell_timout'"), error.value
+    assert "cell_timeout" in str(error.value)
+
+
+def test_the_build_rejects_a_wrong_value_and_a_plugin_it_cannot_import(tmp_path):
+    with pytest.raises(BuildError, match="IntegrityPlugin setting 'scope': expected one of \"affected\", \"all\""):
+        load_grading_config(_config(tmp_path, [{INTEGRITY: {"scope": "everything"}}]))
+    with pytest.raises(BuildError, match="plugin autograder.integrity.plugin.Integrity cannot be imported"):
+        load_grading_config(_config(tmp_path, ["autograder.integrity.plugin.Integrity"]))
+    with pytest.raises(BuildError, match="plugins: Invalid plugin specification"):
+        load_grading_config(_config(tmp_path, [{ISOLATION: {}, INTEGRITY: {}}]))

@@ -223,6 +223,20 @@ def _autograder_config() -> None:
         upstream.check_otter_config({"show_hiden": True})
 
 
+@check("otter.plugins.PluginCollection._parse_plugin_config/_load_plugins")
+def _plugin_entries() -> None:
+    from otter.plugins import PluginCollection
+
+    plugins = json.loads((ROOT / "otter_config.json").read_text())["plugins"]
+    entries = upstream.plugin_entries(["a.B", *plugins])
+    assert entries[0] == ("a.B", {}) and entries[1:] == [(next(iter(p)), next(iter(p.values()))) for p in plugins]
+    with pytest.raises(ValueError):
+        upstream.plugin_entries([{"a.B": {}, "c.D": {}}])
+    # the classes Otter instantiates are the ones the build validates with
+    loaded = PluginCollection._load_plugins(PluginCollection._parse_plugin_config(plugins), "", {})
+    assert [type(p) for p in loaded] == [upstream.plugin_class(name) for name, _ in entries[1:]]
+
+
 @check("Otter's grading machinery (otter.execute.Checker, otter.test_files, otter.Notebook.init_grading_mode)")
 def _scanned_names() -> None:
     for name, where in {**upstream.OTTER_GRADING_CLASSES, **upstream.OTTER_GRADING_ATTRIBUTES}.items():

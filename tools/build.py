@@ -25,6 +25,7 @@ import nbformat
 import yaml
 
 from autograder import upstream
+from autograder.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTER = ROOT / "assignment" / "rnn_states.ipynb"
@@ -41,7 +42,7 @@ class BuildError(Exception):
 
 
 def load_grading_config(path: Path = CONFIG) -> dict[str, Any]:
-    """Read ``otter_config.json`` and check its keys against Otter's autograder config."""
+    """Read ``otter_config.json`` and check it: Otter's keys, then each plugin's settings."""
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -54,7 +55,28 @@ def load_grading_config(path: Path = CONFIG) -> dict[str, Any]:
         upstream.check_otter_config(config)
     except ValueError as e:
         raise BuildError(f"{path}: {e}. See Otter's otter_config.json reference for the settings.") from None
+    check_plugin_settings(config.get("plugins", []), path)
     return config
+
+
+def check_plugin_settings(plugins: Any, path: Path = CONFIG) -> None:
+    """Ask each configured plugin to validate its settings, with the check it runs when grading."""
+    try:
+        entries = upstream.plugin_entries(plugins)
+    except ValueError as e:
+        raise BuildError(f"{path}: plugins: {e}.") from None
+    for name, settings in entries:
+        try:
+            plugin = upstream.plugin_class(name)
+        except (ImportError, AttributeError, ValueError) as e:
+            raise BuildError(f"{path}: plugin {name} cannot be imported ({type(e).__name__}: {e}).") from None
+        validate = getattr(plugin, "validate_settings", None)
+        if validate is None:  # a plugin that declares no settings (Otter's own) checks them itself
+            continue
+        try:
+            validate(settings)
+        except SettingsError as e:
+            raise BuildError(f"{path}: {e}") from None
 
 
 def _assignment_config_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

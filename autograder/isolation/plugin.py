@@ -5,7 +5,7 @@ Enabled first in ``otter_config.json``::
     "plugins": [{"autograder.isolation.plugin.IsolatedGrading": {"cell_timeout": 60}}, ...]
 
 Its settings (type, default, description) are declared once in ``IsolationSettings``
-(``autograder.settings``).
+(``autograder.settings``); grading and the build check them alike.
 
 At ``__init__`` (Otter's grading process, before any student code): the grader code and rubrics
 are imported and loaded and the test files parsed, all in memory. At ``before_grading``: the

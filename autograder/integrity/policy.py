@@ -1,12 +1,9 @@
 """What a flagged submission scores, as configured in ``otter_config.json``.
 
-``Policy`` declares the settings of the ``autograder.integrity.plugin.IntegrityPlugin`` entry
-(each key's type, default and description). ``zero``: the questions a finding affects score 0
-and the output says why. ``review``: the same scores (a hold never keeps points the tampering
-could have won), and the output says the submission is held for instructor review.
-``scope: affected`` attributes a finding to a question only when it is local to that question's
-answer (reading a file into ``q1_answer``); everything else (monkeypatching, imports of grader
-code, exits, processes, ...) affects every question.
+``Policy`` declares the settings of the ``autograder.integrity.plugin.IntegrityPlugin`` entry,
+each with its type, default and meaning. A file finding is local to a question when its statement
+assigns that question's answer (reading a file into ``q1_answer``); every other finding
+(monkeypatching, imports of grader code, exits, processes, ...) affects every question.
 """
 
 from __future__ import annotations
@@ -35,13 +32,15 @@ class Policy:
     action: str = setting(
         "zero",
         one_of("zero", "review"),
-        "what the output says of a flagged submission: its affected questions score 0, or it is held for review "
-        "(with the same scores)",
+        "zero: the questions a finding affects score 0 and the output says why; review: the same scores, "
+        "and the output says the submission is held for instructor review (a hold never keeps points won "
+        "by tampering)",
     )
     scope: str = setting(
         "affected",
         one_of("affected", "all"),
-        "which questions a finding local to one answer zeroes: that question, or all of them",
+        "affected: a finding local to one question's answer zeroes that question, any other finding every "
+        "question; all: every finding zeroes every question",
     )
     allowed_magics: frozenset[str] = setting(
         frozenset({"matplotlib"}), names(), "line magics (%name) the scan does not flag"

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from autograder import upstream
+
 
 class Reason(StrEnum):
     """Why a file is not a gradable notebook of this assignment (the value is machine-readable)."""
@@ -77,10 +79,8 @@ class Problem:
 
 
 def notebook_assignment(nb: dict[str, Any]) -> str | None:
-    """``metadata.otter.assignment_name`` (set by Otter Assign), or None."""
-    metadata = nb.get("metadata")
-    otter = metadata.get("otter") if isinstance(metadata, dict) else None
-    name = otter.get("assignment_name") if isinstance(otter, dict) else None
+    """The assignment name Otter Assign wrote into the notebook (where: ``autograder.upstream``), or None."""
+    name = upstream.notebook_assignment(nb)
     return name if isinstance(name, str) else None
 
 

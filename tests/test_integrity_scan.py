@@ -96,30 +96,18 @@ def test_policy_attributes_local_reads_and_zeroes_all_otherwise():
     assert policy.decide(p, local, [], qvars, ["q1", "q2"]).zeroed == ["q1"]
     assert policy.decide(p, global_, [], qvars, ["q1", "q2"]).zeroed == ["q1", "q2"]
     assert policy.decide(policy.Policy(scope="all"), local, [], qvars, ["q1", "q2"]).zeroed == ["q1", "q2"]
-    review = policy.Policy.from_config({"action": "review"})
+    review = policy.Policy(action="review")
     decision = policy.decide(review, local, [], qvars, ["q1", "q2"])
     assert decision.zeroed == ["q1"] and "held for instructor review" in policy.report(review, decision)
-    ignoring = policy.Policy.from_config({"ignore_categories": ["grader_files"]})
+    ignoring = policy.Policy(ignore_categories=frozenset({"grader_files"}))
     noted = policy.decide(ignoring, local, [], qvars, ["q1", "q2"])
     assert noted.zeroed == [] and noted.flagged and "noted only" in policy.report(ignoring, noted)
     died = policy.decide(p, [], [("kernel_died", None)], qvars, ["q1", "q2"])
     assert died.zeroed == ["q1", "q2"]
-    with pytest.raises(policy.PolicyError, match="unknown integrity settings: regrade"):
-        policy.Policy.from_config({"regrade": True})
-    with pytest.raises(policy.PolicyError):
-        policy.Policy.from_config({"action": "keep"})
 
 
 @pytest.mark.fast
 def test_otter_config_enables_isolation_first_then_the_scan():
-    from autograder.isolation.plugin import settings
-
     config = json.loads((Path(__file__).parents[1] / "otter_config.json").read_text())
     entries = [next(iter(p)) if isinstance(p, dict) else p for p in config["plugins"]]
     assert entries == ["autograder.isolation.plugin.IsolatedGrading", "autograder.integrity.plugin.IntegrityPlugin"]
-    assert settings(config["plugins"][0][entries[0]]) == {"cell_timeout": 60.0, "total_timeout": 360.0}
-    with pytest.raises(ValueError, match=r"unknown IsolatedGrading settings \['cell_timout'\]"):
-        settings({"cell_timout": 60})
-    name = "autograder.integrity.plugin.IntegrityPlugin"
-    settings = next(p for p in config["plugins"] if isinstance(p, dict) and name in p)
-    policy.Policy.from_config(settings[name])

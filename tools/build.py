@@ -24,8 +24,10 @@ from typing import Any
 import nbformat
 import yaml
 
+from autograder import upstream
 from autograder.integrity.scan import SHIPPED_CELLS as SHIPPED
 from autograder.integrity.scan import shipped_file
+from autograder.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTER = ROOT / "assignment" / "rnn_states.ipynb"
@@ -42,9 +44,7 @@ class BuildError(Exception):
 
 
 def load_grading_config(path: Path = CONFIG) -> dict[str, Any]:
-    """Read ``otter_config.json`` and check its keys against Otter's autograder config."""
-    from otter.run.run_autograder.autograder_config import AutograderConfig
-
+    """Read ``otter_config.json`` and check it: Otter's keys, then each plugin's settings."""
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -54,10 +54,31 @@ def load_grading_config(path: Path = CONFIG) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise BuildError(f"{path} must hold a JSON object of Otter autograder settings.")
     try:
-        AutograderConfig(config, require_valid_keys=True)
+        upstream.check_otter_config(config)
     except ValueError as e:
         raise BuildError(f"{path}: {e}. See Otter's otter_config.json reference for the settings.") from None
+    check_plugin_settings(config.get("plugins", []), path)
     return config
+
+
+def check_plugin_settings(plugins: Any, path: Path = CONFIG) -> None:
+    """Ask each configured plugin to validate its settings, with the check it runs when grading."""
+    try:
+        entries = upstream.plugin_entries(plugins)
+    except ValueError as e:
+        raise BuildError(f"{path}: plugins: {e}.") from None
+    for name, settings in entries:
+        try:
+            plugin = upstream.plugin_class(name)
+        except (ImportError, AttributeError, ValueError) as e:
+            raise BuildError(f"{path}: plugin {name} cannot be imported ({type(e).__name__}: {e}).") from None
+        validate = getattr(plugin, "validate_settings", None)
+        if validate is None:  # a plugin that declares no settings (Otter's own) checks them itself
+            continue
+        try:
+            validate(settings)
+        except SettingsError as e:
+            raise BuildError(f"{path}: {e}") from None
 
 
 def _assignment_config_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -126,10 +147,10 @@ def finalize_zip(
     tmp = zip_path.with_suffix(".tmp")
     with zipfile.ZipFile(zip_path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
-            if item.filename == "run_otter.py" or item.filename.startswith(f"{package.name}/"):
+            if item.filename == upstream.ENTRY_POINT or item.filename.startswith(f"{package.name}/"):
                 continue
             dst.writestr(item, src.read(item.filename))
-        dst.writestr("run_otter.py", RUN_OTTER.format(autograder_dir=autograder_dir))
+        dst.writestr(upstream.ENTRY_POINT, RUN_OTTER.format(autograder_dir=autograder_dir))
         for path in sorted(package.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc" and path != SHIPPED:
                 dst.write(path, f"{package.name}/{path.relative_to(package).as_posix()}")

@@ -18,14 +18,17 @@ from otter.plugins import AbstractOtterPlugin
 
 from autograder.integrity import policy, scan
 from autograder.isolation.grade import PLUGIN_DATA_KEY as ISOLATION_DATA
+from autograder.settings import DeclaredSettings
 
 PLUGIN_NAME = "autograder.integrity.plugin.IntegrityPlugin"
 
 
-class IntegrityPlugin(AbstractOtterPlugin):
+class IntegrityPlugin(DeclaredSettings, AbstractOtterPlugin):
+    Settings = policy.Policy
+
     def __init__(self, submission_path: str, submission_metadata: dict, plugin_config: dict):
         super().__init__(submission_path, submission_metadata, plugin_config)
-        self.policy = policy.Policy.from_config(plugin_config)
+        self.policy: policy.Policy = self.validate_settings(plugin_config)
         self.findings: list[scan.Finding] = []
         self.dynamic: list[tuple[str, str | None]] = []
         self.log: list[str] = []

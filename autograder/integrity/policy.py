@@ -1,18 +1,9 @@
 """What a flagged submission scores, as configured in ``otter_config.json``.
 
-    "plugins": [{"autograder.integrity.plugin.IntegrityPlugin": {
-        "action": "zero",          # "zero" (default) | "review"
-        "scope": "affected",       # "affected" (default) | "all"
-        "allowed_magics": ["matplotlib"],
-        "ignore_categories": [],   # scan categories to report but not act on
-        "explain": true            # name the reasons (category, cell, line) in the student output
-    }}]
-
-``zero``: the questions a finding affects score 0 and the output says why. ``review``: the same
-scores (a hold never keeps points the tampering could have won), and the output says the
-submission is held for instructor review. ``scope: affected`` attributes a finding to a question
-only when it is local to that question's answer (reading a file into ``q1_answer``); everything
-else (monkeypatching, imports of grader code, exits, processes, ...) affects every question.
+``Policy`` declares the settings of the ``autograder.integrity.plugin.IntegrityPlugin`` entry,
+each with its type, default and meaning. A file finding is local to a question when its statement
+assigns that question's answer (reading a file into ``q1_answer``); every other finding
+(monkeypatching, imports of grader code, exits, processes, ...) affects every question.
 """
 
 from __future__ import annotations
@@ -20,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograder import upstream
 from autograder.integrity.scan import CATEGORIES, Finding
+from autograder.settings import boolean, names, one_of, setting
 
 LOCAL_CATEGORIES = {"grader_files", "filesystem"}
 DYNAMIC = {
@@ -32,40 +25,32 @@ NOT_GRADED = (
 )
 
 
-class PolicyError(ValueError):
-    pass
-
-
-@dataclass
+@dataclass(frozen=True)
 class Policy:
-    action: str = "zero"
-    scope: str = "affected"
-    allowed_magics: frozenset[str] = frozenset({"matplotlib"})
-    ignore_categories: frozenset[str] = frozenset()
-    explain: bool = True
+    """The plugin's settings (``IntegrityPlugin.Settings``), declared once: ``autograder.settings``."""
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any] | None) -> Policy:
-        config = dict(config or {})
-        known = {"action", "scope", "allowed_magics", "ignore_categories", "explain"}
-        unknown = set(config) - known
-        if unknown:
-            raise PolicyError(f"unknown integrity settings: {', '.join(sorted(unknown))}")
-        policy = cls(
-            action=config.get("action", "zero"),
-            scope=config.get("scope", "affected"),
-            allowed_magics=frozenset(config.get("allowed_magics", ["matplotlib"])),
-            ignore_categories=frozenset(config.get("ignore_categories", [])),
-            explain=bool(config.get("explain", True)),
-        )
-        if policy.action not in ("zero", "review"):
-            raise PolicyError("integrity action must be 'zero' or 'review'")
-        if policy.scope not in ("affected", "all"):
-            raise PolicyError("integrity scope must be 'affected' or 'all'")
-        bad = policy.ignore_categories - set(CATEGORIES)
-        if bad:
-            raise PolicyError(f"unknown integrity categories: {', '.join(sorted(bad))}")
-        return policy
+    action: str = setting(
+        "zero",
+        one_of("zero", "review"),
+        "zero: the questions a finding affects score 0 and the output says why; review: the same scores, "
+        "and the output says the submission is held for instructor review (a hold never keeps points won "
+        "by tampering)",
+    )
+    scope: str = setting(
+        "affected",
+        one_of("affected", "all"),
+        "affected: a finding local to one question's answer zeroes that question, any other finding every "
+        "question; all: every finding zeroes every question",
+    )
+    allowed_magics: frozenset[str] = setting(
+        frozenset({"matplotlib"}), names(), "line magics (%name) the scan does not flag"
+    )
+    ignore_categories: frozenset[str] = setting(
+        frozenset(), names(CATEGORIES), "scan categories reported to the instructor but not acted on"
+    )
+    explain: bool = setting(
+        True, boolean(), "name the reasons (category, cell, line) in the student output, not only their number"
+    )
 
 
 @dataclass
@@ -117,15 +102,12 @@ def decide(
 
 def apply(results: Any, decision: Decision) -> None:
     """Fail every test case of the zeroed questions in Otter's ``GradingResults``."""
-    from otter.test_files import TestCaseResult
-
     for name in decision.zeroed:
         test_file = results.results.get(name)
         if test_file is None:
             continue
         test_file.test_case_results = [
-            TestCaseResult(test_case=tcr.test_case, message=NOT_GRADED, passed=False)
-            for tcr in test_file.test_case_results
+            upstream.case_result(tcr.test_case, NOT_GRADED, passed=False) for tcr in test_file.test_case_results
         ]
 
 

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.upstream import OTTER_GRADING_ATTRIBUTES, OTTER_GRADING_CLASSES
+
 SHIPPED_CELLS = Path(__file__).with_name("shipped_cells.json")
 
 # category -> what the student-visible output says
@@ -169,17 +171,7 @@ OS_PREFIXES = {"exec": "processes", "spawn": "processes", "wait": "processes"}
 
 # attribute names that are tampering wherever they appear
 ATTR_CATEGORIES = {
-    "Checker": "otter_internals",
-    "GradingResults": "otter_internals",
-    "test_case": "otter_internals",
-    "TestFile": "otter_internals",
-    "TestCaseResult": "otter_internals",
-    "ExceptionTestFile": "otter_internals",
-    "check_if_not_already_checked": "otter_internals",
-    "init_grading_mode": "otter_internals",
-    "get_results": "otter_internals",
-    "_test_files": "otter_internals",
-    "_track_results": "otter_internals",
+    **dict.fromkeys([*OTTER_GRADING_CLASSES, *OTTER_GRADING_ATTRIBUTES], "otter_internals"),
     "require_concept": "grader_code",
     "check_computed": "grader_code",
     "system": "processes",
@@ -376,8 +368,10 @@ class _Visitor(ast.NodeVisitor):
     def visit_Name(self, node: ast.Name) -> None:
         if node.id in ("__builtins__", "__loader__", "__spec__"):
             self.add(node, "dynamic_code", node.id)
-        elif node.id in ("autograder", "Checker", "GradingResults"):
-            self.add(node, "grader_code" if node.id == "autograder" else "otter_internals", node.id)
+        elif node.id == "autograder":
+            self.add(node, "grader_code", node.id)
+        elif node.id in OTTER_GRADING_CLASSES:
+            self.add(node, "otter_internals", node.id)
         elif node.id in BUILTIN_CALLS and node.id not in ("exit", "quit", "get_ipython"):
             # referencing exec/eval/... at all (aliasing them is the usual evasion)
             self.add(node, BUILTIN_CALLS[node.id], node.id)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from autograder.recurrent_model import RecurrentModel, UnsupportedModel
+from autograder.upstream import KERAS_FUNCTIONAL
 
 VALUES = "values.json"
 ARRAYS = "arrays.npz"
@@ -75,7 +76,7 @@ def _grading_export(_names, _out):
             return {"t": "array", "k": key}
         if isinstance(v, _np.generic) and t.__module__ == "numpy" and _np.dtype(t).kind in "biuf":
             return {"t": "npscalar", "dtype": _np.dtype(t).str, "v": v.item()}
-        if t.__module__ + "." + t.__qualname__ == "keras.src.models.functional.Functional":
+        if t.__module__ + "." + t.__qualname__ == FUNCTIONAL:
             weights = v.get_weights()
             for i, w in enumerate(weights):
                 _arrays[key + ".w" + str(i)] = _np.asarray(w)
@@ -126,7 +127,8 @@ class _Arrays:
 
 def export_cell(names: list[str]) -> str:
     """Source of the cell that exports ``names`` from the student's globals (into ``EXPORT_DIR``)."""
-    return EXPORT_TEMPLATE.replace("NAMES", repr(sorted(set(names)))).replace("OUT", repr(EXPORT_DIR)).strip() + "\n"
+    source = EXPORT_TEMPLATE.replace("FUNCTIONAL", repr(KERAS_FUNCTIONAL))  # first: names could contain the word
+    return source.replace("NAMES", repr(sorted(set(names)))).replace("OUT", repr(EXPORT_DIR)).strip() + "\n"
 
 
 def _model(entry: dict[str, Any], arrays: _Arrays) -> RecurrentModel | NotGradable:

@@ -1,8 +1,8 @@
 """Grade a submission with its code isolated: Otter's execution step, replaced.
 
 Otter's ``grade_notebook`` runs the hidden tests inside the student's kernel and unpickles what
-the kernel writes. This one, with the same signature (``plugin.IsolatedGrading`` puts it in
-Otter's place), keeps everything of the grader's in the grading process:
+the kernel writes. This one (``plugin.IsolatedGrading`` puts it in Otter's place through
+``upstream.replace_grade_notebook``) keeps everything of the grader's in the grading process:
 
 1. the submission (minus ``otter_ignore`` cells, with Otter's seed variable) and an export cell
    are run by ``execute`` as the student user, in a scratch directory, under the grader's clock;
@@ -21,31 +21,29 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from autograder import upstream
 from autograder.isolation import execute as execution
 from autograder.isolation import export, hidden_tests
 from autograder.isolation.results import IsolatedResults
 from autograder.isolation.student import IsolationError, StudentUser
 
 PLUGIN_DATA_KEY = "autograder.isolation"
-IGNORE_TAG = "otter_ignore"
-NOTEBOOK_METADATA_KEY = "otter"
 
 
 def _prepare(nb: Any, names: list[str], seed_variable: str | None, seed: int | None) -> Any:
-    """The cells that run: the submission's (numbered), then the export cell."""
+    """The cells that run: the submission's that Otter would run (numbered, seeded), then the export cell."""
     cells = []
     for number, cell in enumerate(nb.cells, start=1):
-        metadata = cell.get("metadata", {})
-        if IGNORE_TAG in metadata.get("tags", []) or metadata.get(NOTEBOOK_METADATA_KEY, {}).get("ignore"):
+        if upstream.is_ignored(cell):
             continue
         cell.setdefault("metadata", {})["grading"] = {"cell": number}
-        if cell.cell_type == "code" and seed_variable and seed is not None and not cell.source.startswith("%%"):
-            cell.source = f"{seed_variable} = {seed}\n{cell.source}"  # as Otter's grading does
+        upstream.add_seed(cell, seed_variable, seed)
         cells.append(cell)
     cells.append(nbformat.v4.new_code_cell(export.export_cell(names)))
     nb.cells = cells
@@ -80,16 +78,20 @@ def grade_isolated(
     seed: int | None = None,
     seed_variable: str | None = None,
     script: bool = False,
-    plugin_collection: Any = None,
+    before_execution: Callable[[Any], Any] | None = None,
+    after_grading: Callable[[IsolatedResults], Any] | None = None,
 ) -> IsolatedResults:
-    """Execute ``submission_path`` as the student user and grade it here (see the module docstring)."""
+    """Execute ``submission_path`` as the student user and grade it here (see the module docstring).
+
+    ``before_execution`` and ``after_grading`` are the plugins' events, run as Otter runs them.
+    """
     if script:
         source = Path(submission_path).read_text(encoding="utf-8")
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     else:
         nb = nbformat.read(submission_path, as_version=4)
-    if plugin_collection is not None:
-        nb = plugin_collection.before_execution(nb)
+    if before_execution is not None:
+        nb = before_execution(nb)
     nb = _prepare(nb, tests.names, seed_variable, seed)
 
     log: list[str] = []
@@ -135,6 +137,6 @@ def grade_isolated(
             "log": log,
         },
     )
-    if plugin_collection is not None:
-        plugin_collection.run("after_grading", results)
+    if after_grading is not None:
+        after_grading(results)
     return results

@@ -14,10 +14,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from otter.test_files import ExceptionTestFile
-from otter.test_files.abstract_test import TestCaseResult
+from autograder import upstream
+
+if TYPE_CHECKING:
+    from autograder.upstream import ExceptionTestFile
 
 PASSED = "✅ Test case passed"
 FAILED = "❌ Test case failed\n"
@@ -55,10 +57,10 @@ def load(test_dir: Path) -> HiddenTests:
     for path in paths:
         source = path.read_text(encoding="utf-8")
         try:
-            test_file = ExceptionTestFile.from_string(source, path=f"./tests/{path.name}")
+            test_file = upstream.parse_test_file(source, path=f"./tests/{path.name}")
         except Exception as e:  # a broken test file is reported, with its name
             raise TestsError(f"test file {path.name} cannot be loaded: {type(e).__name__}: {e}") from None
-        hidden = {tc.body.test_func.__name__ for tc in test_file.test_cases if tc.hidden}
+        hidden = {upstream.case_function(tc).__name__ for tc in test_file.test_cases if tc.hidden}
         files.append(test_file)
         parameters[test_file.name] = _parameters(source, hidden)
     return HiddenTests(files, parameters)
@@ -74,12 +76,12 @@ def run(tests: HiddenTests, namespace: dict[str, Any]) -> dict[str, ExceptionTes
         env.update(namespace)
         for tc in test_file.test_cases:
             try:
-                tc.body.call_func(dict(env))  # a fresh copy: no case leaves anything for the next
+                upstream.run_case(tc, dict(env))  # a fresh copy: no case leaves anything for the next
                 passed, message = True, PASSED
             except AssertionError as e:
                 passed, message = False, FAILED + (str(e) or NOT_CHECKED)
             except Exception:  # its text is not the grader's: never shown
                 passed, message = False, FAILED + NOT_CHECKED
-            test_file.test_case_results.append(TestCaseResult(test_case=tc, message=message, passed=passed))
+            test_file.test_case_results.append(upstream.case_result(tc, message, passed))
         results[test_file.name] = test_file
     return results

@@ -2,109 +2,98 @@
 
 Enabled first in ``otter_config.json``::
 
-    "plugins": [{"autograder.isolation.plugin.IsolatedGrading": {"cell_timeout": 60, "total_timeout": 360}}, ...]
+    "plugins": [{"autograder.isolation.plugin.IsolatedGrading": {"cell_timeout": 60}}, ...]
 
-``cell_timeout``: seconds one cell may run before the grader interrupts it (default 60);
-``total_timeout``: seconds for the whole notebook (default 360), so several endless cells still
-end well inside Gradescope's 10 minutes.
+Its settings (type, default, description) are declared once in ``IsolationSettings``
+(``autograder.settings``); grading and the build check them alike.
 
 At ``__init__`` (Otter's grading process, before any student code): the grader code and rubrics
 are imported and loaded and the test files parsed, all in memory. At ``before_grading``: the
 autograder directory is made root-only (``0700``: the student user can neither read nor write
 anything in it: tests, rubrics, grader code, results), an uploaded ``.OTTER_LOG`` (which Otter
 would unpickle next) is deleted, and Otter's execution step is replaced by
-``grade.grade_isolated``. This is the one place that reaches into Otter: the name
-``grade_notebook`` in ``otter.run.run_autograder.runners.python_runner`` (Otter 7.0.0), which
-``PythonRunner.run`` calls after ``before_grading``.
+``grade.grade_isolated`` (``upstream.replace_grade_notebook``: Otter's runner calls the
+replacement after ``before_grading``).
 """
 
 from __future__ import annotations
 
 import os
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from otter.plugins import AbstractOtterPlugin
-from otter.run.run_autograder.runners import python_runner
-from otter.run.run_autograder.utils import OtterRuntimeError
 
 import autograder.checks  # noqa: F401 - loaded now, before student code, as everything the tests use
+from autograder import upstream
 from autograder.freetext import QUESTIONS
 from autograder.freetext.rubric import load_rubric
 from autograder.isolation import hidden_tests
 from autograder.isolation.grade import PLUGIN_DATA_KEY, grade_isolated
 from autograder.isolation.student import IsolationError
+from autograder.settings import DeclaredSettings, seconds, setting
 
-SETTINGS = {"cell_timeout": 60.0, "total_timeout": 360.0}
-OTTER_LOG = ".OTTER_LOG"
-MIN_TIMEOUT = 5.0
+MIN_TIMEOUT = 5.0  # below this a kernel cannot even start and import NumPy
 
 for _question in QUESTIONS:  # rubrics parsed now, from the grader's files as shipped
     load_rubric(_question)
 
 
-class SettingsError(ValueError):
-    pass
+@dataclass(frozen=True)
+class IsolationSettings:
+    cell_timeout: float = setting(
+        60.0, seconds(minimum=MIN_TIMEOUT), "seconds one cell may run before the grader interrupts it"
+    )
+    total_timeout: float = setting(
+        360.0,
+        seconds(minimum=MIN_TIMEOUT),
+        "seconds for the whole notebook, so several endless cells still end well inside Gradescope's 10 minutes",
+    )
 
 
-def settings(config: dict[str, Any] | None) -> dict[str, float]:
-    """The plugin's settings with defaults; an unknown key or a bad value is an error naming it."""
-    config = dict(config or {})
-    unknown = sorted(set(config) - set(SETTINGS))
-    if unknown:
-        raise SettingsError(f"unknown IsolatedGrading settings {unknown}; the settings are {sorted(SETTINGS)}")
-    values = {}
-    for key, default in SETTINGS.items():
-        value = config.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < MIN_TIMEOUT:
-            raise SettingsError(f"IsolatedGrading {key} must be a number of seconds, at least {MIN_TIMEOUT:g}")
-        values[key] = float(value)
-    return values
+class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
+    Settings = IsolationSettings
 
-
-class IsolatedGrading(AbstractOtterPlugin):
     def __init__(self, submission_path: str, submission_metadata: dict, plugin_config: dict):
         super().__init__(submission_path, submission_metadata, plugin_config)
-        self.settings = settings(plugin_config)
+        self.settings: IsolationSettings = self.validate_settings(plugin_config)
         self.results: Any = None
         # Otter copied the tests next to the submission (none when Otter Generate builds the zip)
         self.tests = hidden_tests.load(Path("tests")) if submission_path and Path("tests").is_dir() else None
 
     def before_grading(self, config: Any) -> None:
         if getattr(config, "grade_from_log", False):
-            raise OtterRuntimeError("grade_from_log is not supported: the notebook is always run in isolation.")
+            raise upstream.grading_error("grade_from_log is not supported: the notebook is always run in isolation.")
         if self.tests is None:
-            raise OtterRuntimeError("the autograder has no tests directory next to the submission")
+            raise upstream.grading_error("the autograder has no tests directory next to the submission")
         tests = self.tests
         autograder_dir = Path.cwd().parent  # Otter runs plugins from <autograder dir>/submission
         os.chmod(autograder_dir, 0o700)
-        if os.path.lexists(OTTER_LOG):  # Otter would unpickle an uploaded log (dill) right after this event
-            os.remove(OTTER_LOG)
+        if os.path.lexists(upstream.OTTER_LOG):  # Otter would unpickle an uploaded log (dill) right after this event
+            os.remove(upstream.OTTER_LOG)
         plugin = self
 
-        def grade_notebook(submission_path: str, **kwargs: Any) -> Any:
+        def grade_notebook(submission_path: str, **run_options: Any) -> Any:
             try:
                 plugin.results = grade_isolated(
                     submission_path,
                     tests=tests,
-                    cell_timeout=plugin.settings["cell_timeout"],
-                    total_timeout=plugin.settings["total_timeout"],
-                    seed=kwargs.get("seed"),
-                    seed_variable=kwargs.get("seed_variable"),
-                    script=bool(kwargs.get("script")),
-                    plugin_collection=kwargs.get("plugin_collection"),
+                    cell_timeout=plugin.settings.cell_timeout,
+                    total_timeout=plugin.settings.total_timeout,
+                    **run_options,
                 )
             except IsolationError as e:
-                raise OtterRuntimeError(f"Student code cannot be run isolated here: {e}") from None
+                raise upstream.grading_error(f"Student code cannot be run isolated here: {e}") from None
             except Exception:  # an autograder bug: the instructor gets the traceback, the student a sentence
                 traceback.print_exc()
-                raise OtterRuntimeError(
+                raise upstream.grading_error(
                     "The autograder failed while grading this submission; your instructor can see why."
                 ) from None
             return plugin.results
 
-        python_runner.grade_notebook = grade_notebook
+        upstream.replace_grade_notebook(grade_notebook)
 
     def generate_report(self) -> str:
         """Instructor log: how the isolated run went."""

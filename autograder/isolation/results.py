@@ -14,7 +14,8 @@ from typing import Any
 
 from otter.test_files import GradingResults
 
-PUBLIC_TESTS = "Public Tests"
+from autograder.upstream import PUBLIC_TESTS
+
 PUBLIC_SUMMARY = (
     "Your notebook ran in the grader and every question was graded from the values it computed. "
     "The public checks are the ones you ran in Jupyter with grader.check; the hidden tests' results "

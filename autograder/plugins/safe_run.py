@@ -23,6 +23,7 @@ import os
 import sys
 from typing import Any
 
+from autograder import upstream
 from autograder.submission_check import Problem, check_notebook
 
 NOT_GRADED = "Submission not graded"
@@ -75,9 +76,7 @@ def main(autograder_dir: str = "/autograder") -> None:
         print(problem.message())
         return
 
-    from otter.run.run_autograder import main as run_autograder
-
-    run_autograder(autograder_dir)
+    upstream.run_autograder(autograder_dir)
 
 
 if __name__ == "__main__":

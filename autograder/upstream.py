@@ -241,6 +241,31 @@ def plugin_class(name: str) -> type:
     return getattr(importlib.import_module(module), class_name)
 
 
+# --- otter grade's grade sheet (used by the TA's batch grader, tools/batch) -------------------
+
+_touch(
+    "otter-grader",
+    "7.0.0",
+    "otter.grade.utils.merge_scores_to_df",
+    "the batch grader's final_grades.csv is built by the function otter grade writes its own with, "
+    "so columns, the points-possible row, sorting and number formatting are Otter's; it is handed "
+    "stand-ins for GradingResults with the attributes it reads (file, to_dict, "
+    "has_catastrophic_failure, catastrophic_error, total, possible, percent)",
+)
+POINTS_POSSIBLE_LABEL = "points-per-question"
+SCORES_DICT_FILE_KEY = "file"
+SCORES_DICT_TOTAL_POINTS_KEY = "total_points_earned"
+SCORES_DICT_PERCENT_CORRECT_KEY = "percent_correct"
+SCORES_DICT_GRADING_STATUS_KEY = "grading_status"
+
+
+def grades_frame(results: list[Any]) -> Any:
+    """Otter's grade-sheet DataFrame for ``results`` (stand-ins for ``GradingResults``)."""
+    from otter.grade.utils import merge_scores_to_df
+
+    return merge_scores_to_df(results)
+
+
 # --- names the integrity scan knows ---------------------------------------------------------
 
 _touch(

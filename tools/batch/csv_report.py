@@ -1,6 +1,6 @@
 """``final_grades.csv`` in the format ``otter grade`` writes, from results.json (never results.pkl).
 
-The rows are built by Otter's own ``otter.grade.utils.merge_scores_to_df`` from stand-ins for
+The rows are built by Otter's own ``merge_scores_to_df`` (``autograder.upstream``) from stand-ins for
 its ``GradingResults`` made of the results.json scores, so the columns, the
 ``points-per-question`` first row, the sorting and the number formatting are Otter's. A
 submission that was not graded is a "catastrophic failure" row, as in ``otter grade``: zero
@@ -13,15 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from otter.grade.utils import (
+from autograder import upstream
+from autograder.upstream import (
     POINTS_POSSIBLE_LABEL,
     SCORES_DICT_FILE_KEY,
     SCORES_DICT_GRADING_STATUS_KEY,
     SCORES_DICT_PERCENT_CORRECT_KEY,
     SCORES_DICT_TOTAL_POINTS_KEY,
-    merge_scores_to_df,
 )
-
 from tools.batch.discover import Submission
 from tools.batch.grade import Record
 from tools.batch.status import Status
@@ -77,7 +76,7 @@ class _Results:
 
 def grades_frame(records: list[Record], subs: list[Submission]):
     """The grade sheet as a pandas DataFrame (Otter's columns, then ours)."""
-    df = merge_scores_to_df([_Results(r) for r in records])
+    df = upstream.grades_frame([_Results(r) for r in records])
     by_file = {r.file: r for r in records}
     subs_by_file = {s.file: s for s in subs}
     is_points = df[SCORES_DICT_FILE_KEY] == POINTS_POSSIBLE_LABEL

@@ -379,3 +379,88 @@ def run(
         groups.kill_all()
         groups.remove()
         overlays.remove()
+
+
+class Running:
+    """A sandboxed process that stays up (the batch grader's warm worker): pipes, limits, peaks."""
+
+    def __init__(self, proc: subprocess.Popen, groups: _Cgroups, overlays: _Overlays) -> None:
+        self.proc, self._groups, self._overlays = proc, groups, overlays
+
+    def reset_peak(self) -> None:
+        """Start a new peak-memory measurement (one per job)."""
+        self._groups._write(self._groups.memory / "memory.max_usage_in_bytes", 0)
+
+    def peak_memory(self) -> int:
+        return self._groups.read_int("memory.max_usage_in_bytes")
+
+    def oom_kills(self) -> int:
+        return self._groups.oom_kills()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        """Kill whatever is left in the sandbox and remove its cgroups and overlays."""
+        try:
+            self._groups.kill_all()
+            if self.proc.stdin:
+                self.proc.stdin.close()
+            self.proc.wait()
+        finally:
+            self._groups.kill_all()
+            self._groups.remove()
+            self._overlays.remove()
+
+
+def start(
+    command: Sequence[str],
+    *,
+    root: Path,
+    mount_point: str = "/autograder",
+    memory: int = GRADESCOPE_LIMITS.memory,
+    cpus: float = GRADESCOPE_LIMITS.cpus,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    stderr: Path | None = None,
+    read_only: Sequence[Path] = (),
+    writable: Sequence[Path] = (),
+) -> Running:
+    """Start ``command`` in the sandbox (as ``run`` does) with its stdin and stdout as pipes; no timeout.
+
+    The caller talks to it line by line and ends it with ``Running.close()``.
+    """
+    bwrap = require_bwrap()
+    root = Path(root).resolve()
+    if env is None:
+        env = {"PATH": DEFAULT_PATH, "HOME": "/tmp", "LANG": "C.UTF-8"}
+    overlays = _Overlays([Path(p).resolve() for p in writable])
+    argv = _bwrap_command(
+        bwrap, command, root, mount_point, env, cwd or mount_point, [Path(p).resolve() for p in read_only],
+        overlays.mounts,
+    )
+    try:
+        groups = _Cgroups(memory, cpus)
+    except BaseException:
+        overlays.remove()
+        raise
+    err = open(stderr, "ab") if stderr is not None else subprocess.DEVNULL  # closed below
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            bufsize=1,
+            preexec_fn=groups.enter,  # only os.open/os.write before exec
+            start_new_session=True,
+        )
+    except BaseException:
+        groups.remove()
+        overlays.remove()
+        raise
+    finally:
+        if stderr is not None:
+            err.close()
+    return Running(proc, groups, overlays)

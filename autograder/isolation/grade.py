@@ -34,6 +34,7 @@ from autograder.isolation.results import IsolatedResults
 from autograder.isolation.student import IsolationError, StudentUser
 
 PLUGIN_DATA_KEY = "autograder.isolation"
+HEAVY_MODULES = ("tensorflow", "keras")  # what the grading process never loads
 
 
 def _prepare(nb: Any, names: list[str], seed_variable: str | None, seed: int | None) -> Any:
@@ -133,6 +134,8 @@ def grade_isolated(
             "out_of_time": ran.out_of_time,
             "kill_rounds": ran.processes_ended,
             "imported_late": imported_late,
+            # the hidden tests recompute every model in NumPy: TensorFlow stays in the student's kernel
+            "tensorflow_loaded": any(name in sys.modules for name in HEAVY_MODULES),
             "parameters": {name: sorted(names) for name, names in tests.parameters.items()},
             "log": log,
         },

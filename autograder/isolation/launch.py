@@ -27,8 +27,8 @@ def _no_new_privs() -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
 
 
-def main(argv: list[str]) -> None:
-    uid, gid, scratch, connection_file = int(argv[1]), int(argv[2]), argv[3], argv[4]
+def prepare(uid: int, gid: int, scratch: str, connection_file: str) -> tuple[str, dict[str, str]]:
+    """As root: the student's copy of the connection file and the kernel's environment."""
     if uid == 0 or gid == 0:
         raise SystemExit("launch.py: refusing to start the student's kernel as root")
     with open(connection_file, encoding="utf-8") as f:
@@ -44,20 +44,6 @@ def main(argv: list[str]) -> None:
     tmp = os.path.join(scratch, "tmp")
     os.mkdir(tmp, 0o700)
     os.chown(tmp, uid, gid)
-
-    resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    limit = min(MAX_OPEN_FILES, hard) if hard != resource.RLIM_INFINITY else MAX_OPEN_FILES
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
-    _no_new_privs()
-    os.setgroups([])
-    os.setresgid(gid, gid, gid)
-    os.setresuid(uid, uid, uid)
-    if os.getuid() != uid or os.geteuid() != uid or os.getgroups():
-        raise SystemExit("launch.py: could not drop privileges")
-    os.umask(0o077)
-    os.chdir(scratch)
     env = {
         "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
         "HOME": scratch,
@@ -75,11 +61,40 @@ def main(argv: list[str]) -> None:
     for key in ("TF_ENABLE_ONEDNN_OPTS", "OMP_NUM_THREADS"):
         if key in os.environ:
             env[key] = os.environ[key]
-    # the kernel's own stdout/stderr (not the cells' output, which goes over ZeroMQ) would land in
-    # the grading log: student-controlled text there, and noise
+    return own_connection, env
+
+
+def drop_privileges(uid: int, gid: int, scratch: str) -> None:
+    """Resource limits, then every privilege dropped for good, in ``scratch``."""
+    resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    limit = min(MAX_OPEN_FILES, hard) if hard != resource.RLIM_INFINITY else MAX_OPEN_FILES
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+    _no_new_privs()
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid or os.getgroups():
+        raise SystemExit("launch.py: could not drop privileges")
+    os.umask(0o077)
+    os.chdir(scratch)
+
+
+def silence() -> None:
+    """The kernel's own stdout/stderr (not the cells' output, which goes over ZeroMQ) would land in
+    the grading log: student-controlled text there, and noise."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def main(argv: list[str]) -> None:
+    uid, gid, scratch, connection_file = int(argv[1]), int(argv[2]), argv[3], argv[4]
+    own_connection, env = prepare(uid, gid, scratch, connection_file)
+    drop_privileges(uid, gid, scratch)
+    silence()
     argv = [sys.executable, "-m", "ipykernel_launcher", "-f", own_connection]
     os.execve(sys.executable, argv, env)
 

@@ -106,6 +106,7 @@ class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
             f"  cells stopped by the timer: {data['timed_out_cells'] or 'none'}"
             + ("; total time used up" if data["out_of_time"] else ""),
             f"  modules imported after student code started: {data['imported_late'] or 'none'}",
+            f"  TensorFlow in the grading process: {'yes' if data.get('tensorflow_loaded') else 'no'}",
         ]
         lines += [f"  log: {entry}" for entry in data["log"]]
         return "\n".join(lines)

@@ -1,9 +1,12 @@
 """Grade a folder of submissions like ``otter grade``, without Docker.
 
     python -m tools.batch SUBMISSIONS_DIR [--out DIR] [--workers N] [--timeout S] [--memory SIZE]
-                                          [--cpus N] [--zip PATH] [--force]
+                                          [--cpus N] [--zip PATH] [--force] [--cold]
 
-Each submission gets Gradescope's memory and time limits (``tools.limits``) and a whole CPU.
+Each worker is a warm sandbox (``tools.batch.warm``) with Gradescope's memory limit
+(``tools.limits``) and a whole CPU; each submission gets Gradescope's time limit and a kernel of
+its own, forked from a process that has imported TensorFlow already. ``--cold`` grades each
+submission in a fresh sandbox instead, exactly as Gradescope does.
 
 Exit status: 0 when every input has a row in OUT/final_grades.csv (whatever its status),
 2 when grading could not start (no folder, no built zip, no bubblewrap), 130 when interrupted
@@ -50,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"CPU quota per submission (default {DEFAULT_CPUS:g}; Gradescope gives {limits.cpus:g})")
     parser.add_argument("--zip", type=Path, help="autograder zip (default: the one in dist/autograder)")
     parser.add_argument("--force", action="store_true", help="regrade submissions graded by an earlier run")
+    parser.add_argument("--cold", action="store_true",
+                        help="a fresh sandbox per submission, exactly as on Gradescope, instead of warm workers"
+                             " (TensorFlow imported once per worker, a fresh kernel forked per submission)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -114,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     options = Options(zip_path=zip_path.resolve(), memory=memory, cpus=args.cpus, timeout=args.timeout,
-                      workers=max(1, args.workers), force=args.force)
+                      workers=max(1, args.workers), force=args.force, warm=not args.cold)
 
     subs = discover(folder, assignment_name(zip_path), exclude=[out])
     from tqdm import tqdm

@@ -1,8 +1,11 @@
-"""Grade many submissions in parallel, each in its own Gradescope sandbox, resumably.
+"""Grade many submissions in parallel, resumably.
 
-Each worker thread hands one submission at a time to ``tools.gradescope.grade`` (a bubblewrap
-sandbox under cgroup memory and CPU limits with a wall-clock timeout), so every submission
-runs in its own process tree. A finished grading is stored in ``OUT/.state/<key>.json``, the
+By default each worker thread keeps a warm worker (``tools.batch.warm``: one bubblewrap sandbox
+under cgroup memory and CPU limits, TensorFlow imported once, a fresh unprivileged kernel forked
+for every submission, a wall-clock timeout per submission). With ``warm=False`` each submission
+gets a sandbox of its own from ``tools.gradescope.grade``, exactly as on Gradescope.
+
+A finished grading is stored in ``OUT/.state/<key>.json``, the
 key being the SHA-256 of the autograder zip's and the submission's content: a re-run skips
 what is stored (unless ``force``), and a changed zip or a changed submission is regraded.
 A record that timed out (or ran out of memory) is regraded when the limit is raised.
@@ -43,6 +46,7 @@ class Options:
     timeout: float
     workers: int
     force: bool = False
+    warm: bool = True  # a warm worker per thread (tools.batch.warm); False: a fresh sandbox per submission
 
 
 @dataclass
@@ -156,13 +160,18 @@ def grade_one(sub: Submission, options: Options, key: str, cancel: threading.Eve
 
     if cancel.is_set():
         return None
+    from tools.batch.warm import WorkerError
+
     worker = threading.current_thread().name
     with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
         try:
             path = gradable_file(sub, Path(tmp))
-            run = grade(path, zip_path=options.zip_path, memory=options.memory, cpus=options.cpus,
-                        timeout=options.timeout)
-        except (HarnessError, SandboxError, OSError) as e:
+            if options.warm:
+                run = _warm_worker(options).grade(path, options.timeout)
+            else:
+                run = grade(path, zip_path=options.zip_path, memory=options.memory, cpus=options.cpus,
+                            timeout=options.timeout)
+        except (HarnessError, SandboxError, WorkerError, OSError) as e:
             if cancel.is_set():
                 return None
             return Record(sub.file, Status.CRASHED, f"the grading harness failed: {e}", {}, key="", worker=worker,
@@ -177,6 +186,31 @@ def grade_one(sub: Submission, options: Options, key: str, cancel: threading.Eve
         log_tail="" if status == Status.GRADED else run.log[-LOG_TAIL:],
         output=str((run.results or {}).get("output") or ""),
     )
+
+
+_local = threading.local()
+_workers: list[Any] = []  # every warm worker started, closed by grade_all
+_workers_lock = threading.Lock()
+
+
+def _warm_worker(options: Options) -> Any:
+    """This thread's warm worker (started on its first submission)."""
+    from tools.batch.warm import WarmWorker
+
+    worker = getattr(_local, "worker", None)
+    if worker is None or worker.zip_path != options.zip_path:
+        worker = WarmWorker(options.zip_path, memory=options.memory, cpus=options.cpus,
+                            name=threading.current_thread().name)
+        _local.worker = worker
+        with _workers_lock:
+            _workers.append(worker)
+    return worker
+
+
+def close_workers() -> None:
+    with _workers_lock:
+        while _workers:
+            _workers.pop().close()
 
 
 def kill_sandboxes() -> None:
@@ -269,4 +303,5 @@ def grade_all(
         raise
     finally:
         pool.shutdown(wait=True)
+        close_workers()
     return [records[i] for i in range(len(subs))]

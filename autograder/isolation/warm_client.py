@@ -1,0 +1,52 @@
+"""The kernelspec's argv for a warm kernel: ask the warm worker for one, and stand in for it.
+
+    python -I warm_client.py SOCKET UID GID SCRATCH CONNECTION_FILE
+
+Run by jupyter_client in the grading process (as root), in place of ``launch.py``: the worker
+(``warm.py``) forks the student's kernel from its TensorFlow-warm process and answers with its
+pid. This process then lives as long as that kernel, so jupyter_client sees a kernel process:
+an interrupt (SIGINT) or termination it receives is passed on to the kernel. Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import sys
+
+
+def main(argv: list[str]) -> int:
+    socket_path, uid, gid, scratch, connection_file = argv[1], int(argv[2]), int(argv[3]), argv[4], argv[5]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.connect(socket_path)
+        request = {"uid": uid, "gid": gid, "scratch": scratch, "connection_file": connection_file}
+        conn.sendall(json.dumps(request).encode() + b"\n")
+        reply = json.loads(conn.makefile("r", encoding="utf-8").readline() or "{}")
+    if "pid" not in reply:
+        print(f"warm_client: no kernel: {reply.get('error', 'the worker did not answer')}", file=sys.stderr)
+        return 1
+    pid = int(reply["pid"])
+    pidfd = os.pidfd_open(pid)
+
+    def forward(signum: int, frame: object) -> None:
+        try:
+            signal.pidfd_send_signal(pidfd, signum)
+        except ProcessLookupError:
+            pass
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, forward)
+    while True:
+        try:
+            ready, _, _ = select.select([pidfd], [], [])
+        except InterruptedError:
+            continue
+        if ready:
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

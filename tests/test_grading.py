@@ -10,6 +10,8 @@ def test_full_credit_scores_100_percent(submissions, grade, expected):
     got, possible = result.total
     assert possible > 0 and got == possible, result.scores
     assert {q: s for q, (s, _) in result.scores.items()} == expected("full_credit")
+    # every model is recomputed in NumPy: TensorFlow stays in the student's kernel
+    assert "TensorFlow in the grading process: no" in result.log, result.log[-3000:]
 
 
 def test_solutions_notebook_scores_100_percent(dist, grade):

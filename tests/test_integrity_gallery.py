@@ -115,6 +115,7 @@ def test_hostile_submission_gains_nothing_and_leaks_nothing(name, honest, graded
         assert rounds and int(rounds.group(1)) >= 1, run.log[-3000:]
     # nothing of the grader's was imported after the student's code started
     assert "modules imported after student code started: none" in run.log, run.log[-3000:]
+    assert "TensorFlow in the grading process: no" in run.log, run.log[-3000:]
 
 
 def test_an_uploaded_otter_log_is_never_unpickled(honest, graded, tmp_path):

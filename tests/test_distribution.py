@@ -103,7 +103,7 @@ def test_zip_holds_every_hidden_test(ag_zip):
     with zipfile.ZipFile(ag_zip) as zf:
         test_files = {n: zf.read(n).decode() for n in zf.namelist() if n.startswith("tests/")}
         names = zf.namelist()
-    assert sorted(test_files) == sorted(f"tests/q{i}.py" for i in range(1, 13))
+    assert sorted(test_files) == sorted(f"tests/{q}.py" for q in registry().ids)
     everything = "\n".join(test_files.values())
     for source, _hidden in master_test_cells():
         function = re.search(r"def (\w+)", source).group(1)

@@ -26,6 +26,24 @@ FAILED = "❌ Test case failed\n"
 NOT_CHECKED = "This answer could not be checked: re-run the notebook from the top with the cells as given."
 
 
+def not_checked(names: list[str]) -> str:
+    """What a student reads when a check broke on their values: which variables, and what to do."""
+    if not names:
+        return NOT_CHECKED
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "does" if len(names) == 1 else "do"
+    return (
+        f"Your {listed} could not be checked: {'it' if len(names) == 1 else 'they'} {verb} not hold what the"
+        " notebook's cells make. Re-run the notebook from the top with the cells as given."
+    )
+
+
+def _student_names(case: Any) -> list[str]:
+    """The variables a test case takes from the student's notebook (its parameters but ``env``)."""
+    code = upstream.case_function(case).__code__
+    return [n for n in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount] if n != "env"]
+
+
 class TestsError(RuntimeError):
     """The autograder's test files are unusable (an instructor's problem, not the student's)."""
 
@@ -79,9 +97,9 @@ def run(tests: HiddenTests, namespace: dict[str, Any]) -> dict[str, ExceptionTes
                 upstream.run_case(tc, dict(env))  # a fresh copy: no case leaves anything for the next
                 passed, message = True, PASSED
             except AssertionError as e:
-                passed, message = False, FAILED + (str(e) or NOT_CHECKED)
-            except Exception:  # its text is not the grader's: never shown
-                passed, message = False, FAILED + NOT_CHECKED
+                passed, message = False, FAILED + (str(e) or not_checked(_student_names(tc)))
+            except Exception:  # its text is not the grader's: never shown; the variables it used are named
+                passed, message = False, FAILED + not_checked(_student_names(tc))
             test_file.test_case_results.append(upstream.case_result(tc, message, passed))
         results[test_file.name] = test_file
     return results

@@ -4,8 +4,11 @@ Otter turns ``GradingResults`` into Gradescope's results.json (``to_gradescope_d
 subclass keeps Otter's scores and visibility rules and makes sure of two things: every test entry
 is complete (``score``, ``max_score``, ``visibility``, ``output``), and the "Public Tests" entry
 says what happened in the grader's words (public tests are the student's checks in Jupyter; they
-are not rerun during grading). The per-question outputs come from ``hidden_tests`` (check
-messages) and the top-level output from the grader (``set_output``), never from the kernel.
+are not rerun during grading). Each question's output is written here in plain
+Markdown (``output_format: md``): the question's score, then one line per failed check, in the
+words of the check (a missing concept's hint, a code check's message); never a test's source, a
+concept id or an exception. The messages come from ``hidden_tests`` and the top-level output from
+the grader (``set_output``), never from the kernel.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from otter.test_files import GradingResults
 
+from autograder.isolation.hidden_tests import FAILED
 from autograder.upstream import PUBLIC_TESTS
 
 PUBLIC_SUMMARY = (
@@ -23,12 +27,30 @@ PUBLIC_SUMMARY = (
 )
 
 
+ALL_PASSED = "Every check passed."
+
+
+def feedback(name: str, test_file: Any) -> str:
+    """A question's output for the student: its score, then what each failed check says."""
+    score, possible = test_file.score, test_file.possible
+    lines = [f"**{name}: {score:g} / {possible:g}**", ""]
+    failed = [r.message.removeprefix(FAILED).strip() for r in test_file.test_case_results if not r.passed]
+    if not failed:
+        lines.append(ALL_PASSED)
+    # one line per check, in order; the same words twice (two checks of one array) said once
+    lines += [f"- {message}" for message in dict.fromkeys(failed)]
+    return "\n".join(lines)
+
+
 class IsolatedResults(GradingResults):
     """``GradingResults`` of an isolated grading run (see the module docstring)."""
 
     def to_gradescope_dict(self, ag_config: Any) -> dict[str, Any]:
         output = super().to_gradescope_dict(ag_config)
         for test in output.get("tests", []):
+            if test.get("name") in self.results:
+                test["output"] = feedback(test["name"], self.results[test["name"]])
+                test["output_format"] = "md"
             if test.get("name") == PUBLIC_TESTS:
                 test["output"] = PUBLIC_SUMMARY
                 test["status"] = "passed"

@@ -85,3 +85,13 @@ def test_a_test_without_points_is_refused_with_its_name(sources):
     _edit_test(master, "test_q12_concept_last_step_equals_h", "points: 1\n", "")
     with pytest.raises(RegistryError, match="q12: test test_q12_concept_last_step_equals_h has no 'points:'"):
         load(master, rubrics)
+
+
+def test_the_build_refuses_a_notebook_and_rubrics_that_disagree(sources):
+    from tools.build import BuildError, check_questions
+
+    master, rubrics = sources
+    check_questions(master, rubrics)  # as they are: agreed
+    _edit_test(master, "test_q4_concept_output_equals_h", "points: 1", "points: 2")
+    with pytest.raises(BuildError, match="q4 concept 'output_equals_h': the notebook's test"):
+        check_questions(master, rubrics)

@@ -203,12 +203,26 @@ def check_solutions(zip_path: Path, dist: Path = DIST) -> None:
     print(f"solutions notebook: {got:g}/{possible:g} with the built zip")
 
 
+def check_questions(master: Path = MASTER, rubric_dir: Path | None = None) -> None:
+    """Refuse to build when the notebook's tests and the rubrics disagree (the registry names how)."""
+    from autograder.freetext.rubric import RUBRIC_DIR
+    from tools.registry import RegistryError, load
+
+    try:
+        problems = load(master, rubric_dir or RUBRIC_DIR).problems()
+    except RegistryError as e:
+        raise BuildError(str(e)) from None
+    if problems:  # the zip would grade other points than the rubrics say
+        raise BuildError("the notebook's tests and the rubrics disagree:\n  " + "\n  ".join(problems))
+
+
 def build(run_tests: bool = True, dist: Path = DIST) -> Path:
     """Stage the assignment, run ``otter assign`` into a clean ``dist``, finish the zip and return its path.
 
     With ``run_tests``, the solutions notebook is then graded with the finished zip (needs root,
     like every grading: see ``autograder/isolation``).
     """
+    check_questions()
     staged = stage()
     if dist.exists():
         shutil.rmtree(dist)

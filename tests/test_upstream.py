@@ -342,7 +342,7 @@ def test_touched_name_still_has_its_shape(name):
 
 
 # public names the rest of the code may import; every other import of Otter or Keras is a touch
-PUBLIC = {("otter.plugins", "AbstractOtterPlugin"), ("otter.test_files", "GradingResults")}
+PUBLIC = {("otter.plugins", "AbstractOtterPlugin"), ("otter.test_files", "GradingResults"), ("keras", "")}
 SCANNED = [p for p in [*ROOT.glob("autograder/**/*.py"), *ROOT.glob("tools/**/*.py")] if p.name != "upstream.py"]
 
 

@@ -52,7 +52,10 @@ def warm_up() -> None:
     import numpy  # noqa: F401
     import tensorflow  # noqa: F401
     from ipykernel import kernelapp  # noqa: F401
-    from otter.run import run_autograder  # noqa: F401
+
+    from autograder import upstream
+
+    upstream.load_otter()
 
 
 def _close_inherited_fds(keep: tuple[int, ...] = ()) -> None:

@@ -39,7 +39,8 @@ def graded(ag_zip, tmp_path_factory):
     def _grade(path: Path):
         if path not in cache:
             keep = tmp_path_factory.mktemp("kept")
-            run = grade(path, zip_path=ag_zip, keep=keep)
+            # a whole CPU: what is tested is the boundary, not the quota (test_gradescope tests that)
+            run = grade(path, zip_path=ag_zip, keep=keep, cpus=1.0)
             assert run.results is not None, run.problems
             cache[path] = (run, keep / "autograder")
         return cache[path]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_freetext import SEED  # sibling test module (pytest puts tests/ on sys.path)
 
-from autograder.freetext import QUESTIONS
+from autograder.freetext import QUESTIONS, rubric_concepts
 from autograder.freetext.calibration import cohen_kappa, label_for, load
 
 pytestmark = pytest.mark.fast
@@ -100,3 +100,35 @@ def test_cli_calibrate(tmp_path):
     assert out.returncode != 0 and "line 1: 'expect' must be one of" in out.stderr
     out = run_cli("calibrate", str(tmp_path / "missing.jsonl"))
     assert out.returncode != 0 and "cannot read" in out.stderr and "Traceback" not in out.stderr
+
+
+LABELLED = sorted((ROOT / "tests" / "calibration" / "labelled").glob("w*.jsonl"))
+
+
+def test_the_labelled_corpus_is_complete_and_split_once():
+    rows = [json.loads(line) for path in LABELLED for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 1200 and {r["split"] for r in rows} == {"train", "dev", "test"}
+    key = {q: [c for c, _ in rubric_concepts(q)] for q in QUESTIONS}
+    for r in rows:
+        assert list(r["labels"]) == key[r["question"]], r
+        assert r["expect"] == label_for(sum(r["labels"].values()), len(r["labels"])), r
+    # an answer two writers wrote lands in one split
+    splits: dict[tuple[str, str], set[str]] = {}
+    for r in rows:
+        splits.setdefault((r["question"], r["answer"]), set()).add(r["split"])
+    assert all(len(s) == 1 for s in splits.values())
+
+
+def test_calibrate_measures_one_split_per_concept():
+    test_rows = [json.loads(line) for path in LABELLED for line in path.read_text(encoding="utf-8").splitlines()]
+    test_rows = [r for r in test_rows if r["split"] == "test"]
+    report = load(*LABELLED, split="test")
+    assert len(report.all_pairs) == len(test_rows)
+    for q in QUESTIONS:
+        n = sum(r["question"] == q for r in test_rows)
+        for concept, _ in rubric_concepts(q):
+            assert sum(report.concepts[(q, concept)].values()) == n, (q, concept)
+    out = run_cli("calibrate", *map(str, LABELLED), "--split", "test", "--summary")
+    assert out.returncode == 0, out.stderr
+    assert f"overall   {len(test_rows)}" in out.stdout and "false credit" in out.stdout
+    assert "labelled full but scored under half" in out.stdout and "answer:" not in out.stdout

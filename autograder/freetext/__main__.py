@@ -2,8 +2,11 @@
 
 score      read {"question": ..., "answer": ...} JSON lines on stdin, write one
            JSON line per input with score, max_score, found and missing.
-calibrate  FILE of JSON lines that also carry "expect": full|partial|none;
-           print agreement per question and overall, and every disagreement.
+calibrate  FILE... of JSON lines that also carry "expect": full|partial|none (and,
+           optionally, "labels": {concept: 0|1} and "split"); print agreement per
+           question, per split and per concept (false / missed credit), and every
+           disagreement. --split NAME measures one split only; --summary omits the
+           disagreements.
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("score", help="score JSON lines from stdin")
     cal = sub.add_parser("calibrate", help="compare the engine with labelled answers")
-    cal.add_argument("file")
+    cal.add_argument("file", nargs="+")
+    cal.add_argument("--split", help="only the rows of this split (e.g. test)")
+    cal.add_argument("--summary", action="store_true", help="the figures without the list of disagreements")
     args = parser.parse_args(argv)
     try:
         if args.command == "score":
             return _score(sys.stdin, sys.stdout)
-        print(format_report(load(args.file)))
+        print(format_report(load(*args.file, split=args.split), verbose=not args.summary))
         return 0
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,4 +1,6 @@
-"""Agreement between the engine and human labels (full / partial / none)."""
+"""Agreement between the engine and human labels: full / partial / none per answer and, for rows
+labelled per concept (``labels``: concept id -> 0/1, as in ``tests/calibration/labelled``), per
+concept with false credit (the engine gives a concept the label withholds) and missed credit."""
 
 from __future__ import annotations
 
@@ -58,6 +60,9 @@ class Report:
     splits: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     disagreements: list[dict] = field(default_factory=list)
     over_third: list[dict] = field(default_factory=list)  # labelled none, > 1/3 of points
+    under_half: list[dict] = field(default_factory=list)  # labelled full, < 1/2 of points
+    # (question, concept id) -> counts of "agree", "false_credit", "missed_credit"
+    concepts: dict[tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
 
     @property
     def all_pairs(self) -> list[tuple[str, str]]:
@@ -68,12 +73,15 @@ class Report:
         return sum(a == b for a, b in pairs) / len(pairs) if pairs else 0.0
 
 
-def calibrate(lines: list[str]) -> Report:
+def calibrate(lines: list[str], split: str | None = None) -> Report:
+    """Grade every labelled row (only those of ``split`` when given) and compare."""
     report = Report()
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
         row = parse_line(line, lineno, need_expect=True)
+        if split is not None and row.get("split") != split:
+            continue
         g = grade_answer(row["question"], row.get("answer"))
         got = label_for(g.score, g.max_score)
         pair = (row["expect"], got)
@@ -81,18 +89,30 @@ def calibrate(lines: list[str]) -> Report:
         report.splits[str(row.get("split", "dev"))].append(pair)
         info = {"line": lineno, **row, "got": got, "score": g.score, "max_score": g.max_score,
                 "found": g.found, "missing": g.missing}
+        labels = row.get("labels") if isinstance(row.get("labels"), dict) else {}
+        info["labels"] = labels
+        for concept in g.concepts:
+            if concept.id in labels:
+                given, labelled = bool(concept.found), bool(labels[concept.id])
+                outcome = "agree" if given == labelled else ("false_credit" if given else "missed_credit")
+                report.concepts[(row["question"], concept.id)][outcome] += 1
         if pair[0] != pair[1]:
             report.disagreements.append(info)
         if row["expect"] == "none" and g.score > g.max_score / 3:
             report.over_third.append(info)
+        if row["expect"] == "full" and g.score < g.max_score / 2:
+            report.under_half.append(info)
     return report
 
 
-def load(path: str | Path) -> Report:
-    return calibrate(Path(path).read_text(encoding="utf-8").splitlines())
+def load(*paths: str | Path, split: str | None = None) -> Report:
+    """``calibrate`` over the lines of every file in ``paths``, in order."""
+    lines = [line for path in paths for line in Path(path).read_text(encoding="utf-8").splitlines()]
+    return calibrate(lines, split)
 
 
-def format_report(report: Report) -> str:
+def format_report(report: Report, verbose: bool = True) -> str:
+    """Agreement per question, per split, per concept; with ``verbose`` every disagreement too."""
     out = ["question  n    accuracy  kappa"]
     for q in QUESTIONS:
         ps = report.pairs.get(q, [])
@@ -104,11 +124,21 @@ def format_report(report: Report) -> str:
         for name, sp in sorted(report.splits.items()):
             out.append(f"split {name:<10} n={len(sp):<4} accuracy {report.accuracy(sp):.1%}  "
                        f"kappa {cohen_kappa(sp):.2f}")
+    if report.concepts:
+        out.append("")
+        out.append("question  concept                   n    agree   false credit  missed credit")
+        for (q, cid), counts in sorted(report.concepts.items(), key=lambda item: (QUESTIONS.index(item[0][0]),)):
+            n = sum(counts.values())
+            out.append(f"{q:<9} {cid:<24} {n:<4} {counts['agree'] / n:6.1%}   {counts['false_credit']:>12}"
+                       f"  {counts['missed_credit']:>13}")
+    out.append(f"labelled none but scored over a third: {len(report.over_third)}")
+    out.append(f"labelled full but scored under half: {len(report.under_half)}")
     out.append(f"disagreements: {len(report.disagreements)}")
+    if not verbose:
+        return "\n".join(out)
     for d in report.disagreements:
+        labelled = f" labels={d['labels']}" if d["labels"] else ""
         out.append(f"  line {d['line']} {d['question']} expect={d['expect']} got={d['got']} "
                    f"score={d['score']:g}/{d['max_score']:g} found={d['found']} "
-                   f"missing={d['missing']}\n    answer: {d['answer']!r}")
-    if report.over_third:
-        out.append(f"labelled none but scored over a third: {len(report.over_third)}")
+                   f"missing={d['missing']}{labelled}\n    answer: {d['answer']!r}")
     return "\n".join(out)

@@ -326,3 +326,26 @@ def test_cli_prints_scores_time_and_memory(gs_submissions, gs_zip):
     )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     assert "q12" in proc.stdout and "wall time" in proc.stdout and "peak memory" in proc.stdout
+
+
+def test_what_a_killed_grader_left_behind_is_removed_by_the_next_run(tmp_path: Path):
+    """A SIGKILLed batch leaves its overlay mounted and its cgroups behind; the next sandbox removes them."""
+    from tools.sandbox import reap_stale
+
+    lower = tmp_path / "lower"
+    lower.mkdir()
+    leave = (
+        "import os, sys; sys.path.insert(0, sys.argv[1]);"
+        "from pathlib import Path; from tools.sandbox import _Cgroups, _Overlays;"
+        "o = _Overlays([Path(sys.argv[2])]); g = _Cgroups(64 * 2**20, 0.5);"
+        "print(o.work, g.memory, g.cpu, flush=True); os._exit(0)"  # as if SIGKILLed: no cleanup
+    )
+    proc = subprocess.run([sys.executable, "-c", leave, str(ROOT), str(lower)], capture_output=True, text=True,
+                          check=True)
+    work, memory, cpu = (Path(p) for p in proc.stdout.split())
+    assert work.is_dir() and memory.is_dir() and cpu.is_dir()
+    assert str(work) in Path("/proc/mounts").read_text()
+    removed = reap_stale()
+    assert {str(work), str(memory), str(cpu)} <= set(removed), removed
+    assert not work.exists() and not memory.exists() and not cpu.exists()
+    assert str(work) not in Path("/proc/mounts").read_text()

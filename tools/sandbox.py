@@ -109,7 +109,7 @@ class _Cgroups:
     """Child cgroups in the memory and cpu hierarchies, created and removed together."""
 
     def __init__(self, memory: int, cpus: float):
-        name = f"sandbox-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        name = f"{CGROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.memory = _own_cgroup("memory") / name
         self.cpu = _own_cgroup("cpu") / name
         try:
@@ -201,12 +201,67 @@ class _Cgroups:
                     time.sleep(0.1)
 
 
+OVERLAY_PREFIX = "sandbox-overlay-"
+CGROUP_PREFIX = "sandbox-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _owner(name: str, prefix: str) -> int | None:
+    """The pid a sandbox resource is named after (``<prefix><pid>-...``), or None."""
+    head = name[len(prefix):].split("-", 1)[0] if name.startswith(prefix) else ""
+    return int(head) if head.isdigit() else None
+
+
+def reap_stale() -> list[str]:
+    """Remove what sandboxes of processes that no longer exist left behind (a SIGKILLed batch).
+
+    Their overlays stay mounted and their cgroups stay behind when the process that made them is
+    killed before it can clean up; nothing else does it. Returns what was removed.
+    """
+    removed = []
+    for work in Path(tempfile.gettempdir()).glob(f"{OVERLAY_PREFIX}*"):
+        pid = _owner(work.name, OVERLAY_PREFIX)
+        if pid is None or _alive(pid):
+            continue
+        for merged in sorted(work.glob("*.merged"), reverse=True):
+            subprocess.run(["umount", "-l", str(merged)], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+        removed.append(str(work))
+    for controller in ("memory", "cpu"):
+        try:
+            base = _own_cgroup(controller)
+        except SandboxError:
+            continue
+        for group in base.glob(f"{CGROUP_PREFIX}*"):
+            pid = _owner(group.name, CGROUP_PREFIX)
+            if pid is None or _alive(pid) or not group.is_dir():
+                continue
+            try:
+                for member in (group / "cgroup.procs").read_text().split():
+                    os.kill(int(member), signal.SIGKILL)
+                group.rmdir()
+                removed.append(str(group))
+            except (OSError, ValueError):
+                pass  # still busy: the next run tries again
+    return removed
+
+
 class _Overlays:
     """Writable copy-on-write views (overlayfs) of host directories; the host's files never change."""
 
     def __init__(self, paths: Sequence[Path]):
         self.mounts: list[tuple[Path, Path]] = []  # (host path, merged view)
-        self.work = Path(tempfile.mkdtemp(prefix="sandbox-overlay-")) if paths else None
+        # the pid in the name lets a later run tell a leftover of a killed process (reap_stale)
+        self.work = Path(tempfile.mkdtemp(prefix=f"{OVERLAY_PREFIX}{os.getpid()}-")) if paths else None
         try:
             for i, path in enumerate(paths):
                 upper, workdir, merged = (self.work / f"{i}.{name}" for name in ("upper", "work", "merged"))
@@ -304,6 +359,7 @@ def run(
             thrown away afterwards (Gradescope's installed packages are writable by root).
     """
     bwrap = require_bwrap()
+    reap_stale()
     root = Path(root).resolve()
     if not root.is_dir():
         raise SandboxError(f"{root} is not a directory")
@@ -431,6 +487,7 @@ def start(
     The caller talks to it line by line and ends it with ``Running.close()``.
     """
     bwrap = require_bwrap()
+    reap_stale()
     root = Path(root).resolve()
     if env is None:
         env = {"PATH": DEFAULT_PATH, "HOME": "/tmp", "LANG": "C.UTF-8"}

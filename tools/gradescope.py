@@ -110,15 +110,8 @@ def submission_metadata(assignment: str) -> dict[str, Any]:
     }
 
 
-def lay_out(root: Path, zip_path: Path, submission: Path) -> dict[str, Any]:
-    """Fill ``root`` the way Gradescope fills ``/autograder``; return the zip's otter_config.json."""
-    source = root / "source"
-    source.mkdir(parents=True)
-    with zipfile.ZipFile(zip_path) as zf:
-        zf.extractall(source)
-    shutil.copy2(source / "run_autograder", root / "run_autograder")
-    (root / "results").mkdir()
-    sub = root / "submission"
+def place_submission(sub: Path, submission: Path) -> None:
+    """Put ``submission`` in the (new, empty) folder ``sub`` as Gradescope does: an upload's zip unpacked."""
     sub.mkdir()
     if submission.suffix == ".zip":
         try:
@@ -128,6 +121,17 @@ def lay_out(root: Path, zip_path: Path, submission: Path) -> dict[str, Any]:
             shutil.copy2(submission, sub / submission.name)
     else:
         shutil.copy2(submission, sub / submission.name)
+
+
+def lay_out(root: Path, zip_path: Path, submission: Path) -> dict[str, Any]:
+    """Fill ``root`` the way Gradescope fills ``/autograder``; return the zip's otter_config.json."""
+    source = root / "source"
+    source.mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(source)
+    shutil.copy2(source / "run_autograder", root / "run_autograder")
+    (root / "results").mkdir()
+    place_submission(root / "submission", submission)
     config_path = source / "otter_config.json"
     config = json.loads(config_path.read_text()) if config_path.is_file() else {}
     (root / "submission_metadata.json").write_text(

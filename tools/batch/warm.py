@@ -20,11 +20,18 @@ import select
 import shutil
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
-from tools.gradescope import MOUNT, VENV_PYTHON, GradescopeRun, lay_out, read_results, submission_metadata
+from tools.gradescope import (
+    MOUNT,
+    VENV_PYTHON,
+    GradescopeRun,
+    lay_out,
+    place_submission,
+    read_results,
+    submission_metadata,
+)
 from tools.sandbox import DEFAULT_PATH, Running, SandboxResult, start
 
 STARTUP_TIMEOUT = 180.0  # seconds for the worker to import TensorFlow and Otter (at half a CPU, cold cache)
@@ -52,16 +59,8 @@ class WarmWorker:
             return
         for name in ("submission", "results"):
             shutil.rmtree(self.root / name, ignore_errors=True)
-            (self.root / name).mkdir()
-        sub = self.root / "submission"
-        if submission.suffix == ".zip":
-            try:
-                with zipfile.ZipFile(submission) as zf:
-                    zf.extractall(sub)
-            except zipfile.BadZipFile:
-                shutil.copy2(submission, sub / submission.name)
-        else:
-            shutil.copy2(submission, sub / submission.name)
+        (self.root / "results").mkdir()
+        place_submission(self.root / "submission", submission)
         metadata = submission_metadata(self.config.get("assignment_name", "assignment"))
         (self.root / "submission_metadata.json").write_text(json.dumps(metadata, indent=2))
         (self.root / LOG_NAME).unlink(missing_ok=True)

@@ -58,9 +58,9 @@ def warm_up() -> None:
     upstream.load_otter()
 
 
-def _close_inherited_fds(keep: tuple[int, ...] = ()) -> None:
+def _close_inherited_fds() -> None:
     for fd in map(int, os.listdir("/proc/self/fd")):
-        if fd > 2 and fd not in keep:
+        if fd > 2:
             try:
                 os.close(fd)
             except OSError:
@@ -96,6 +96,9 @@ def run_kernel(uid: int, gid: int, scratch: str, connection_file: str) -> None:
 def _grade(autograder_dir: str, socket_path: str, home: str) -> None:
     """In a forked child: the grading process, as ``run_otter.py`` runs it."""
     _reset_signals()
+    devnull = os.open(os.devnull, os.O_RDONLY)  # the job pipe is the worker's, not this process's
+    os.dup2(devnull, 0)
+    os.close(devnull)
     log = os.open(os.path.join(autograder_dir, LOG_NAME), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)

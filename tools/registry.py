@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from autograder.freetext.rubric import RUBRIC_DIR, RubricError, parse_rubric
+from autograder.freetext.rubric import RUBRIC_DIR, RubricError, read_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTER = ROOT / "assignment" / "rnn_states.ipynb"
@@ -160,7 +160,7 @@ def _tests(question: str, cells: list[nbformat.NotebookNode]) -> tuple[Test, ...
 def _rubric_concepts(question: str, rubric_dir: Path) -> tuple[tuple[str, float], ...]:
     path = rubric_dir / f"{question}.yaml"
     try:
-        rubric = parse_rubric(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+        rubric = read_rubric(path)
     except (OSError, yaml.YAMLError, RubricError) as e:
         raise RegistryError(f"{question}: cannot read {path}: {e}") from None
     return tuple((c.id, c.points) for c in rubric.concepts)

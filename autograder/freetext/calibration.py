@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .grading import grade_answer
+from .grading import grade_answer, read_answer
 from .rubric import QUESTIONS
 
 LABELS = ("full", "partial", "none")
@@ -88,7 +88,8 @@ def calibrate(lines: list[str], split: str | None = None) -> Report:
         report.pairs[row["question"]].append(pair)
         report.splits[str(row.get("split", "dev"))].append(pair)
         info = {"line": lineno, **row, "got": got, "score": g.score, "max_score": g.max_score,
-                "found": g.found, "missing": g.missing}
+                "found": g.found, "missing": g.missing,
+                "claims": read_answer(row["question"], row.get("answer"))}
         labels = row.get("labels") if isinstance(row.get("labels"), dict) else {}
         info["labels"] = labels
         for concept in g.concepts:
@@ -140,5 +141,6 @@ def format_report(report: Report, verbose: bool = True) -> str:
         labelled = f" labels={d['labels']}" if d["labels"] else ""
         out.append(f"  line {d['line']} {d['question']} expect={d['expect']} got={d['got']} "
                    f"score={d['score']:g}/{d['max_score']:g} found={d['found']} "
-                   f"missing={d['missing']}{labelled}\n    answer: {d['answer']!r}")
+                   f"missing={d['missing']}{labelled}\n    answer: {d['answer']!r}"
+                   + (f"\n    claims read: {'; '.join(d['claims'])}" if d["claims"] else ""))
     return "\n".join(out)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .claims import judge as judge_claims
+from .claims import read_claims
 from .fuzzy import correct_typos
 from .matching import Assignment, Verdict, assign_positions, build_context, match_pattern, match_position
 from .negation import annotate
-from .normalize import clean, merge_compounds, tokenize
+from .normalize import SKIP_KEYS, clean, merge_compounds, tokenize
 from .rubric import QUESTIONS, Concept, Rubric, load_rubric
 
 
@@ -20,6 +22,7 @@ class ConceptResult:
     message: str  # the student-safe hint (what to add), never the accepted phrasings
     confidence: float  # 0..1, how sure the grader is of ``found``
     evidence: str  # the student's own words that matched, or ""
+    misconception: str = ""  # id of the rubric misconception that cancelled it, or ""
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,15 @@ def _grade(question: str, answer: str) -> GradeResult:
     rubric = load_rubric(question)
     folded, tokens = tokenize(answer)
     tokens = merge_compounds(correct_typos(tokens, rubric.vocab))
-    ctx = build_context(annotate(tokens))
+    ann = annotate(tokens)
+    ctx = build_context(ann)
     by_id = {c.id: c for c in rubric.concepts}
+    if rubric.prompt and _echoes(tokens, rubric.prompt):
+        # the question's own words pasted back assert nothing
+        return GradeResult(question, 0.0, rubric.max_score, [
+            ConceptResult(c.id, c.points, False, c.hint, 0.9, "") for c in rubric.concepts])
+    claims = read_claims(ann, rubric.entities, rubric.roles, rubric.subject, rubric.modifiers)[0] \
+        if rubric.entities else []
     verdicts: dict[str, Verdict] = {}
     assignment: list[Assignment] = []  # computed once, only for position concepts
 
@@ -96,6 +106,16 @@ def _grade(question: str, answer: str) -> GradeResult:
 
     results = []
     for concept in rubric.concepts:
+        if concept.key:
+            cv = judge_claims(concept, claims)
+            evidence = folded[tokens[cv.span[0]].start:tokens[cv.span[1] - 1].end] if cv.span else ""
+            mis = cv.misconception
+            results.append(ConceptResult(
+                id=concept.id, points=concept.points, found=cv.found,
+                message=mis.hint if mis else concept.hint, confidence=cv.confidence,
+                evidence=evidence, misconception=mis.id if mis else "",
+            ))
+            continue
         verdict = judge(concept)
         found = _found(verdict)
         evidence = ""
@@ -117,6 +137,15 @@ def _grade(question: str, answer: str) -> GradeResult:
     return GradeResult(question, score, rubric.max_score, results)
 
 
+def _echoes(tokens: list, prompt: tuple[str, ...]) -> bool:
+    """Whether the answer is (nearly) the question's own text."""
+    words = [t.key for t in tokens if t.kind != "punct" and t.key not in SKIP_KEYS]
+    if not words:
+        return False
+    inside = sum(1 for w in words if w in set(prompt))
+    return inside / len(words) >= 0.85 and len(words) <= 1.5 * len(prompt) + 3
+
+
 def _found(v: Verdict) -> bool:
     return v.asserted and not v.denied
 
@@ -131,3 +160,17 @@ def require_concept(question: str, answer: object, concept_id: str) -> None:
 def rubric_concepts(question: str) -> list[tuple[str, float]]:
     """(concept id, points) pairs, e.g. to check test points against the rubric."""
     return [(c.id, c.points) for c in _rubric(question).concepts]
+
+
+def read_answer(question: str, answer: object) -> list[str]:
+    """The claims the engine read in an answer, as text ("output is last", "h is not cell")."""
+    rubric = _rubric(question)
+    if not rubric.entities or not isinstance(answer, str):
+        return []
+    _, tokens = tokenize(clean(answer))
+    tokens = merge_compounds(correct_typos(tokens, rubric.vocab))
+    claims, _ = read_claims(annotate(tokens), rubric.entities, rubric.roles, rubric.subject, rubric.modifiers)
+    seen = dict.fromkeys(
+        f"{c.subject} {'is not' if c.negated else 'is'} {c.role}" for c in claims if c.role != "present"
+        or c.negated)
+    return list(seen)

@@ -26,7 +26,7 @@ from .rubric import Concept, Group, Pattern, Rubric
 # verbs, "as"/"to" in "same as"/"identical to", "=").
 LINK_KEYS = frozenset({
     "is", "are", "was", "were", "be", "been", "am", "has", "have", "had", "as", "to",
-    "equal", "equals", "match", "repres", "return", "mean", "contain", "hold", "give",
+    "equal", "equals", "=", "match", "repres", "return", "mean", "contain", "hold", "give",
     "store", "use", "consid", "show", "correspond", "includ", "becom", "serv", "act",
     "treat", "taken", "exist", "do", "doe", "did", "can", "will", "keep", "get", "appear",
     "merg", "combin", "lack", "than", "from", "of", "refer", "denot", "indic",

@@ -40,6 +40,10 @@ AND_NEW_CLAIM = frozenset({
 })
 
 
+# After "and", these start a new claim only when a verb follows ("no h and c" keeps the scope).
+ENTITY_WORDS = frozenset({"output", "h", "c"})
+
+
 @dataclass
 class Annotated:
     tokens: list[Token]
@@ -51,7 +55,7 @@ class Annotated:
 # "A is B and C is D" holds two claims: "and" splits them when a verb
 # precedes it in the clause and another follows within a few tokens.
 VERBS = frozenset({
-    "is", "are", "was", "were", "equal", "equals", "repres", "mean", "has", "have",
+    "is", "are", "was", "were", "equal", "equals", "=", "repres", "mean", "has", "have",
     "hold", "contain", "store", "return", "give", "refer", "correspond", "denot",
 })
 
@@ -181,7 +185,8 @@ def annotate(tokens: list[Token]) -> Annotated:
             j = start
             while j < n and j < start + SCOPE_MAX and not _is_clause_break(tokens[j]):
                 # "and"/"or" keep the scope ("no h or c"), a fresh claim does not.
-                if keys[j] == "and" and j + 1 < n and keys[j + 1] in AND_NEW_CLAIM:
+                if keys[j] == "and" and j + 1 < n and keys[j + 1] in AND_NEW_CLAIM and (
+                        keys[j + 1] not in ENTITY_WORDS or j + 2 < n and keys[j + 2] in VERBS):
                     break
                 negated[j] = True
                 j += 1

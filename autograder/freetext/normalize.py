@@ -65,10 +65,17 @@ _CODE_RULES: list[tuple[str, tuple[str, ...]]] = [
     (r"\breturn_?sequences?\s*=\s*(true|false)\b", ("rseq_{0}",)),
     (r"\breturn_?states?\b", ("rstate",)),
     (r"\breturn_?sequences?\b", ("rseq",)),
+    # "output = model.predict(data)": the student's code line, not a claim that output is the model
+    (r"\b(\w+)\s*=\s*(?:\w+\.)?predict\s*\([^)]*\)", ("{0}", "assigned")),
+    # h_1..h_8, h_1, ..., h_T: the hidden state at every step
+    (r"\b([hc])_?\{?[01]\}?\s*(?:,\s*)?(?:\.{2,3}|\u2026|-|to)\s*(?:,\s*)?(?:[hc]_?\{?)?(?:8|7|t|n)\}?(?![\w(])",
+     ("{0}", "every", "timestep")),
+    # h_8, h_T, c_n, h[-1]: the state at the last step (casefolding made T a t only for h_t)
+    (r"\b([hc])_?\{?(?:8|n|last|final|end)\}?(?![\w(])", ("{0}", "last")),
     (r"\bstate_h\b|\bh_state\b|\bh_?\{?t\}?\b|\bh\s*\(\s*t\s*\)|\bh_?\{?T\}?\b", ("h",)),
     (r"\bstate_c\b|\bc_state\b|\bc_?\{?t\}?\b|\bc\s*\(\s*t\s*\)", ("c",)),
-    (r"!=|=/=|\u2260", ("not", "equals")),
-    (r"==|=|\u2261", ("equals",)),
+    (r"!=|=/=|\u2260", ("not", "=")),
+    (r"==|=|\u2261", ("=",)),
 ]
 _CODE_RE = [(re.compile(p), words) for p, words in _CODE_RULES]
 
@@ -99,7 +106,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<num>\d+(?:\.\d+)?(?:st|nd|rd|th)?)"
     r"|(?P<word>[^\W\d_]+(?:'[^\W\d_]+)?)"
     r"|(?P<dash>(?<!\S)(?:-+>?|=>)(?!\S))"  # "h - hidden state", "(1, 8, 2) -> batch": a colon
-    r"|(?P<punct>[.,;:!?()\[\]/\n])",
+    r"|(?P<punct>[.,;:!?()\[\]/|\n])",
 )
 
 

@@ -7,6 +7,7 @@ autograder zip.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,7 @@ import yaml
 from .normalize import phrase_keys
 
 RUBRIC_DIR = Path(__file__).resolve().parent.parent / "rubrics"
+VOCABULARY = RUBRIC_DIR / "vocabulary.yml"  # .yml: not a question
 # libyaml's loader is ~8x faster; fall back to pure Python where it is missing.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # the written questions are the rubrics present: adding a rubric file adds the question
@@ -54,6 +56,26 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class Term:
+    """One claim an answer must make: ``subject`` has every role, with a polarity."""
+
+    subject: str  # an entity name, or "*" for any
+    roles: tuple[str, ...]  # role names, "=<entity>", "=*" or "present"
+    negated: bool = False
+
+    def __str__(self) -> str:
+        verb = "is not" if self.negated else "is"
+        return f"{self.subject} {verb} {' and '.join(self.roles)}"
+
+
+@dataclass(frozen=True)
+class Misconception:
+    id: str
+    terms: tuple[tuple[Term, ...], ...]  # any alternative; each needs all its terms
+    hint: str  # student-safe: names the wrong idea, not the accepted phrasings
+
+
+@dataclass(frozen=True)
 class Concept:
     id: str
     points: float
@@ -61,6 +83,8 @@ class Concept:
     patterns: tuple[Pattern, ...] = ()
     claim: bool = False  # needs an asserted relation, not a bare keyword list
     position: tuple[int, str] | None = None  # (1-based index, position term)
+    key: tuple[tuple[Term, ...], ...] = ()  # claims that earn it (any alternative, all its terms)
+    misconceptions: tuple[Misconception, ...] = ()
 
 
 @dataclass
@@ -71,6 +95,11 @@ class Rubric:
     position_values: dict[str, int] = field(default_factory=dict)
     ndims: int = 3
     vocab: dict[str, str] = field(default_factory=dict)  # surface word -> key
+    entities: dict[str, Group] = field(default_factory=dict)
+    roles: dict[str, Group] = field(default_factory=dict)
+    subject: str | None = None  # what a unit naming no entity is about ("it returns ...")
+    prompt: tuple[str, ...] = ()  # the question's own words: pasting them earns nothing
+    modifiers: frozenset[str] = frozenset()  # roles that belong to the nearest entity ("only")
 
     @property
     def max_score(self) -> float:
@@ -131,6 +160,40 @@ def _pattern(raw: object, terms: dict[str, Group], where: str) -> Pattern:
     )
 
 
+# Roles the claim reader gives without a rubric word: named at all, the whole answer.
+BUILTIN_ROLES = frozenset({"present", "alone"})
+_TERM = re.compile(r"^\s*(\S+)\s+(is not|is|!=|=)\s+(.+?)\s*$")
+
+
+def _term(text: object, names: set[str], where: str) -> Term:
+    m = _TERM.match(str(text))
+    if not m:
+        raise RubricError(f"{where}: cannot read claim {text!r}; write 'X is ROLE', 'X is not ROLE' or 'X = Y'")
+    subject, verb, rest = m.groups()
+    if verb in ("=", "!="):
+        roles: tuple[str, ...] = ("=" + rest,)
+        negated = verb == "!="
+        objects = [rest]
+    else:
+        roles = tuple(r.strip() for r in rest.split(" and "))
+        negated = verb == "is not"
+        objects = []
+    if roles == ("absent",):
+        roles, negated = ("present",), not negated
+    unknown = [n for n in (subject, *objects, *roles) if n not in names and n != "*"
+               and not n.startswith("=") and n not in BUILTIN_ROLES]
+    unknown += [r[1:] for r in roles if r.startswith("=") and r[1:] not in names and r != "=*"]
+    if unknown:
+        raise RubricError(f"{where}: claim {text!r} names {unknown}, not among the rubric's entities and roles")
+    return Term(subject, roles, negated)
+
+
+def _alternatives(raw: object, names: set[str], where: str) -> tuple[tuple[Term, ...], ...]:
+    if not isinstance(raw, list) or not raw:
+        raise RubricError(f"{where}: 'claims' must be a non-empty list")
+    return tuple(tuple(_term(t, names, where) for t in str(alt).split(";")) for alt in raw)
+
+
 def parse_rubric(data: dict, source: str) -> Rubric:
     question = data.get("question")
     if not isinstance(question, str):
@@ -139,6 +202,9 @@ def parse_rubric(data: dict, source: str) -> Rubric:
     pos = data.get("positions") or {}
     pterms = {name: _group(name, ph, source) for name, ph in (pos.get("terms") or {}).items()}
     pvalues = {str(k): int(v) for k, v in (pos.get("values") or {}).items()}
+    entities = {n: _group(n, ph, source) for n, ph in (data.get("entities") or {}).items()}
+    roles = {n: _group(n, ph, source) for n, ph in (data.get("roles") or {}).items()}
+    names = set(entities) | set(roles)
     concepts = []
     for i, raw in enumerate(data.get("concepts") or []):
         where = f"{source}: concept #{i + 1}"
@@ -152,11 +218,20 @@ def parse_rubric(data: dict, source: str) -> Rubric:
                 raise RubricError(f"{where}: position term {p.get('term')!r} not in positions.terms")
             position = (int(p["index"]), p["term"])
         patterns = tuple(_pattern(p, terms, where) for p in raw.get("patterns") or [])
-        if not patterns and position is None:
-            raise RubricError(f"{where}: needs 'patterns' or 'position'")
+        key = _alternatives(raw["claims"], names, where) if "claims" in raw else ()
+        wrong = []
+        for j, mis in enumerate(raw.get("misconceptions") or []):
+            if not isinstance(mis, dict) or "claims" not in mis or "hint" not in mis:
+                raise RubricError(f"{where}: misconception #{j + 1} needs 'claims' and 'hint'")
+            wrong.append(Misconception(str(mis.get("id", f"{cid}-{j + 1}")),
+                                       _alternatives(mis["claims"], names, where),
+                                       " ".join(str(mis["hint"]).split())))
+        if not patterns and position is None and not key:
+            raise RubricError(f"{where}: needs 'claims', 'patterns' or 'position'")
         concepts.append(Concept(
             id=str(cid), points=float(raw.get("points", 1)), hint=str(hint).strip(),
             patterns=patterns, claim=bool(raw.get("claim", False)), position=position,
+            key=key, misconceptions=tuple(wrong),
         ))
     ids = {c.id for c in concepts}
     if len(ids) != len(concepts):
@@ -167,7 +242,8 @@ def parse_rubric(data: dict, source: str) -> Rubric:
                 raise RubricError(f"{source}: {c.id} requires unknown concept {p.requires}")
     # Typo correction maps misspelt words onto this vocabulary: every word of
     # four or more letters used in any phrasing of this rubric.
-    raw_phrases = [*(data.get("terms") or {}).values(), *(pos.get("terms") or {}).values()]
+    raw_phrases = [*(data.get("terms") or {}).values(), *(pos.get("terms") or {}).values(),
+                   *(data.get("entities") or {}).values(), *(data.get("roles") or {}).values()]
     vocab: dict[str, str] = {}
     for phrases in raw_phrases:
         for phrase in phrases if isinstance(phrases, list) else [phrases]:
@@ -175,7 +251,40 @@ def parse_rubric(data: dict, source: str) -> Rubric:
                 keys = phrase_keys(w) if w.isalpha() and len(w) >= 4 else ()
                 if keys:
                     vocab.setdefault(w, keys[0])
-    return Rubric(question, tuple(concepts), pterms, pvalues, int(pos.get("ndims", 3)), vocab)
+    subject = data.get("subject")
+    if subject is not None and subject not in entities:
+        raise RubricError(f"{source}: default subject {subject!r} is not an entity")
+    prompt = phrase_keys(" ".join(str(data.get("prompt", "")).casefold().split())) if data.get("prompt") else ()
+    modifiers = frozenset(data.get("modifiers") or ())
+    if modifiers - set(roles):
+        raise RubricError(f"{source}: modifiers {sorted(modifiers - set(roles))} are not roles")
+    return Rubric(question, tuple(concepts), pterms, pvalues, int(pos.get("ndims", 3)), vocab,
+                  entities, roles, subject, prompt, modifiers)
+
+
+def with_vocabulary(data: dict, shared: dict) -> dict:
+    """The rubric with the shared entities and roles under its own (``null`` drops one)."""
+    merged = dict(data)
+    for part in ("entities", "roles"):
+        groups = {**(shared.get(part) or {}), **(data.get(part) or {})}
+        merged[part] = {name: words for name, words in groups.items() if words is not None}
+    return merged
+
+
+def _yaml(path: Path) -> dict:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=_LOADER) or {}  # a safe loader either way
+
+
+def read_rubric(path: Path) -> Rubric:
+    """Parse one rubric file, with the shared vocabulary of its folder."""
+    data = _yaml(path)
+    if not isinstance(data, dict):
+        raise RubricError(f"{path.name}: a rubric is a mapping of question, concepts, ...")
+    shared = path.parent / VOCABULARY.name
+    if ("entities" in data or "roles" in data) and shared.is_file():
+        data = with_vocabulary(data, _yaml(shared))
+    return parse_rubric(data, path.name)
 
 
 @cache
@@ -185,9 +294,7 @@ def load_rubric(question: str) -> Rubric:
             f"unknown question {question!r}; known questions: {', '.join(QUESTIONS)}"
         )
     path = RUBRIC_DIR / f"{question}.yaml"
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.load(fh, Loader=_LOADER)  # a safe loader either way
-    rubric = parse_rubric(data, path.name)
+    rubric = read_rubric(path)
     if rubric.question != question:
         raise RubricError(f"{path.name}: says question {rubric.question!r}")
     return rubric

@@ -1,0 +1,455 @@
+"""Read an answer as claims: *entity -> role*, with a polarity.
+
+An answer is split into claim units (sentences, ``;``, ``|``, and commas or
+"and" that close a complete claim).  In each unit the reader finds the
+rubric's entity mentions (``output``, ``h``, ``the last row of output``)
+and role mentions (``hidden state``, ``every step``, ``batch``), and ties
+roles to the entity the unit is about:
+
+* ``X is / = / : / -> Y``, ``X (Y)``, ``Y (X)``, ``X Y`` (terse lists) and
+  "Y X" where a role modifies the entity ("the final output");
+* coordinated subjects ("output and h are the same", "output/h: ...");
+* an entity after a link is an object: ``output = h`` claims ``output =h``;
+  a role word for sameness makes every entity of the unit equal;
+* a unit with no entity is about the previous unit's subject when it opens
+  with a pronoun ("it", "which"), else about the rubric's default subject.
+
+A claim is negated when its role (or, for ``present``, the entity itself)
+lies in a negation scope.  Grading a concept then asks whether the key's
+claims are asserted and none of its misconceptions is (``grading``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .negation import Annotated
+from .normalize import PUNCT, SKIP_KEYS
+from .rubric import Concept, Group, Misconception, Term
+
+# Tokens that tie a subject to what follows it.
+LINKS = frozenset({
+    "is", "are", "was", "were", "be", "been", "becom", ":", "equals", "equal", "repres",
+    "mean", "contain", "hold", "give", "store", "correspond", "denot", "indic", "refer",
+    "describ", "has", "have", "had", "keep", "carri", "return", "act", "serv",
+    "stand", "aka", "ie", "includ", "show", "=", "get", "print", "produc", "provid",
+})
+# An entity inside a formula ("o_t * tanh(c_t)") is an operand, not a claim.
+FORMULA = frozenset({"tanh", "sigmoid", "sigma", "*", "softmax"})
+# Words before an entity that make it part of the predicate, not a new subject:
+# "out is what h is at each step", "same as h".
+NOT_SUBJECT_BEFORE = frozenset({"what", "as", "like", "than", "of", "to", "with", "in", "from", "and", "or"})
+PRONOUNS = frozenset({"it", "they", "this", "which", "that", "these", "those", "both", "thes"})
+HARD_BREAKS = frozenset({".", "!", "?", ";", "\n", "|"})
+SOFT_BREAKS = frozenset({",", "/", "and", "but", "howev", "wherea", "while", "whilst", "so",
+                         "becaus", "sinc", "therefor", "henc", "thus", "although", "though",
+                         "which", "instead", "then", "yet", "bc", "b", "caus", "cuz"})
+# Between coordinated entities: "output, h and c", "output as well as h".
+COORDINATORS = frozenset({",", "and", "or", "&", "/", "as", "well", "plus", "nor"})
+# What may stand between a subject and its link: "output (1, 3) is", "h now is".
+_BEFORE_LINK = frozenset({"(", ")", "[", "]", "onli", "just", "also", "still", "now", "alway"})
+# Words an answer that only names an entity may also hold: "the output of the LSTM".
+ALONE_FILLER = SKIP_KEYS | frozenset({"of", "lstm", "layer", "model", "it", "now", "return", "is", "just",
+                                      "onli", "from", ".", "!", "the", "array", "tensor", "(", ")", ","})
+# Words that always start a new claim.
+CLAUSE_CUTS = frozenset({"but", "howev", "wherea", "while", "whilst", "so", "becaus", "sinc", "therefor",
+                         "henc", "thus", "although", "though", "which", "instead", "yet", "bc", "caus", "cuz"})
+# Function words: a unit with none of them and many mentions is a keyword list, not a claim.
+FUNCTION = LINKS | SKIP_KEYS | frozenset({
+    "and", "or", "not", "no", "for", "in", "on", "at", "with", "by", "it", "they", "this", "that",
+    "there", "its", "their", "each", "everi", "all", "onli", "just", "per", "so", "what", "which",
+    "one", "both", "also", "we", "of", "=", "(", ")", "but", "becaus", "sinc", "now", "anymor",
+})
+LIST_MIN_MENTIONS = 5
+# What may stand between a comma and the entity that opens the next claim: "(2) h = ...".
+_FILLER = SKIP_KEYS | frozenset({"1", "2", "3", "and", "then", "while", "finally", "also", "last", "lastli"})
+MAX_GAP = 2  # tokens a multi-word phrasing may skip ("each of the 8 steps")
+# The only words such a gap may hold.
+GAP_WORDS = frozenset({"of", "8", "3", "all", "its", "their", "lstm", "gru", "layer", "model", "see",
+                       "read", "process", "go", "through", "the", "these", "those", "sequenc", "input", "it", "we"})
+
+
+@dataclass(frozen=True)
+class Mention:
+    kind: str  # "entity" or "role"
+    name: str
+    start: int  # token index, inclusive
+    end: int  # exclusive
+    negated: bool
+    paren: bool  # inside parentheses
+
+
+@dataclass(frozen=True)
+class Claim:
+    subject: str
+    role: str  # a role name, "=<entity>" for sameness, or "present"
+    negated: bool
+    unit: int
+    span: tuple[int, int]
+
+
+def _phrase_at(keys: list[str], seq: list[int], i: int, phrase: tuple[str, ...]) -> int | None:
+    """End (exclusive, in ``seq`` positions) of ``phrase`` starting at seq[i], small gaps allowed."""
+    pos = i
+    for n, word in enumerate(phrase):
+        if n == 0:
+            if keys[seq[pos]] != word:
+                return None
+            pos += 1
+            continue
+        for gap in range(MAX_GAP + 1):
+            j = pos + gap
+            if j >= len(seq):
+                return None
+            if keys[seq[j]] == word:
+                pos = j + 1
+                break
+            if keys[seq[j]] not in GAP_WORDS:
+                return None
+        else:
+            return None
+    return pos
+
+
+def find_mentions(ann: Annotated, entities: dict[str, Group], roles: dict[str, Group]) -> list[Mention]:
+    keys = [t.key for t in ann.tokens]
+    seq = [i for i, k in enumerate(keys) if k not in SKIP_KEYS]
+    depth, paren = 0, []
+    for t in ann.tokens:
+        if t.key in ("(", "["):
+            depth += 1
+        paren.append(depth > 0)
+        if t.key in (")", "]"):
+            depth = max(0, depth - 1)
+    cands = []
+    for kind, groups in (("entity", entities), ("role", roles)):
+        for g in groups.values():
+            for i, j in enumerate(seq):
+                for phrase in g.by_first.get(keys[j], ()):
+                    end = _phrase_at(keys, seq, i, phrase)
+                    if end is not None:
+                        # longest first, entities before roles on a tie, then leftmost
+                        cands.append((-(end - i), -len(phrase), kind != "entity", i, end, kind, g.name))
+    cands.sort()
+    used: set[int] = set()
+    out = []
+    for *_, i, end, kind, name in cands:
+        span = set(range(i, end))
+        if used & span:
+            continue
+        used |= span
+        s, e = seq[i], seq[end - 1] + 1
+        out.append(Mention(kind, name, s, e, any(ann.negated[s:e]), paren[s]))
+    out.sort(key=lambda m: m.start)
+    return out
+
+
+def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
+    """Token ranges of claim units."""
+    tokens = ann.tokens
+    starts = {m.start: m for m in mentions}
+    cut = [0]
+    has_link = has_role = False
+    depth = 0
+
+    def opens_claim(i: int) -> bool:
+        """Do entities start right after token i ("h and c"), followed by a link or a role?"""
+        j = i + 1
+        while j < len(tokens) and (tokens[j].kind == PUNCT and tokens[j].key not in ("/",)
+                                   or tokens[j].key in _FILLER) and j not in starts:
+            j += 1
+        seen = False
+        while j in starts and starts[j].kind == "entity":
+            seen = True
+            j = starts[j].end
+            if j < len(tokens) and tokens[j].key in ("and", ",", "/", "&", "or") and j + 1 in starts:
+                j += 1
+        if not seen:
+            return False
+        while j < len(tokens) and tokens[j].key in SKIP_KEYS:
+            j += 1
+        return j < len(tokens) and (tokens[j].key in LINKS or (j in starts and starts[j].kind == "role"))
+
+    for i, t in enumerate(tokens):
+        k = t.key
+        spaced_slash = k == "/" and 0 < i < len(tokens) - 1 and tokens[i - 1].end < t.start \
+            and tokens[i + 1].start > t.end
+        if k in ("(", "["):
+            depth += 1
+            if opens_claim(i):  # "(h hidden, c cell)": claims of their own
+                cut.append(i)
+                has_link = has_role = False
+                continue
+        elif k in (")", "]"):
+            depth = max(0, depth - 1)
+        if ((t.kind == PUNCT or k == "|") and k in HARD_BREAKS) or spaced_slash:
+            cut.append(i)
+            has_link = has_role = False
+            continue
+        if k in CLAUSE_CUTS and i > 0:
+            cut.append(i)
+            has_link = has_role = False
+            continue
+        if k in SOFT_BREAKS or k == ":":
+            if (has_role or has_link) and (k not in (",", "/", "and", ":") or opens_claim(i)):
+                cut.append(i)
+                has_link = has_role = False
+                continue
+        if k in LINKS:
+            has_link = True
+        m = starts.get(i)
+        if m is not None and m.kind == "role":
+            has_role = True
+    cut.append(len(tokens))
+    return [(a, b) for a, b in zip(cut, cut[1:], strict=False) if b > a]
+
+
+def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Group],
+                default_subject: str | None = None, modifiers: frozenset[str] = frozenset(),
+                same_roles: frozenset[str] = frozenset({"same"}),
+                differ_roles: frozenset[str] = frozenset({"different"})) -> tuple[list[Claim], list[Mention]]:
+    """Every claim of the answer, and the mentions it was read from."""
+    mentions = find_mentions(ann, entities, roles)
+    keys = [t.key for t in ann.tokens]
+    claims: list[Claim] = []
+    previous: list[str] = [default_subject] if default_subject else []
+    for u, (a, b) in enumerate(units(ann, mentions)):
+        ms = [m for m in mentions if a <= m.start < b]
+        content = [k for k in keys[a:b] if k not in ("(", ")", ",", "[", "]")]
+        if len(ms) >= LIST_MIN_MENTIONS and not any(k in FUNCTION for k in content):
+            continue  # a keyword list asserts nothing
+        claims.extend(_read_unit(u, a, b, ms, ann, keys, previous, default_subject, modifiers))
+        if u == 0 and b == len(keys) and len(ms) == 1 and ms[0].kind == "entity" and all(
+                k in ALONE_FILLER for i, k in enumerate(keys) if not ms[0].start <= i < ms[0].end):
+            # the whole answer names one entity: "the output", "output of the LSTM"
+            claims.append(Claim(ms[0].name, "alone", ms[0].negated, u, (ms[0].start, ms[0].end)))
+        claims.extend(_sameness(u, ms, claims, same_roles, differ_roles))
+    return claims, mentions
+
+
+def _sameness(u: int, ms: list[Mention], claims: list[Claim], same_roles: frozenset[str],
+              differ_roles: frozenset[str]) -> list[Claim]:
+    """Sameness words make the entities of the unit equal (or, negated, different)."""
+    out: list[Claim] = []
+    subjects = [c.subject for c in claims if c.unit == u]
+
+    def claim(s: str, role: str, neg: bool, m: Mention) -> None:
+        out.append(Claim(s, role, neg, u, (m.start, m.end)))
+
+    names = list(dict.fromkeys(e.name for e in ms if e.kind == "entity"))
+    for m in ms:
+        if m.kind == "role" and (m.name in same_roles or m.name in differ_roles):
+            neg = m.negated != (m.name in differ_roles)
+            if len(names) >= 2:
+                for x in names:
+                    for y in names:
+                        if x != y:
+                            claim(x, "=" + y, neg, m)
+            for x in names or list(dict.fromkeys(subjects))[:1]:
+                claim(x, "=*", neg, m)
+    return out
+
+
+def _link_after(keys: list[str], m: Mention, b: int) -> bool:
+    for k in keys[m.end:min(b, m.end + 3)]:
+        if k in LINKS or k == "=":
+            return True
+        if k not in _BEFORE_LINK and k not in SKIP_KEYS:
+            return False
+    return False
+
+
+def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: list[str],
+               previous: list[str], default_subject: str | None, modifiers: frozenset[str]) -> list[Claim]:
+    out: list[Claim] = []
+    subjects: list[str] = []
+    collecting = True  # still reading the subject (no link or role yet)
+    linked = False
+    first = next((k for k in keys[a:b] if k not in SKIP_KEYS and k not in (",", "(", ")", "and", "but", "so")), "")
+    inherited = first in PRONOUNS
+
+    def claim(s: str, role: str, neg: bool, m: Mention) -> None:
+        out.append(Claim(s, role, neg, u, (m.start, m.end)))
+
+    ms = [m for m in ms if not (m.kind == "entity" and any(
+        k in FORMULA for k in keys[max(a, m.start - 2):m.start]))]  # operands of a formula
+    prev_end = a
+    last_object: str | None = None
+    premod: Mention | None = None  # a role before an entity, carried over "output, h and c"
+    for idx, m in enumerate(ms):
+        between = keys[prev_end:m.start]
+        if any(k in LINKS for k in between):
+            linked = True
+            collecting = False
+            if last_object is not None and last_object not in subjects:
+                subjects.append(last_object)  # a chain: "output = h = the hidden state"
+            last_object = None
+        if m.kind == "entity":
+            claim(m.name, "present", m.negated, m)
+            coordinated = idx > 0 and ms[idx - 1].kind == "entity" and all(
+                k in COORDINATORS or k in SKIP_KEYS for k in between)
+            if premod is not None and coordinated:
+                claim(m.name, premod.name, premod.negated, premod)
+            elif not coordinated and not (premod is not None and ms[idx - 1] is premod):
+                premod = None
+            before = next((k for k in reversed(keys[a:m.start]) if k not in SKIP_KEYS), "")
+            owner = _apposition(ms, idx, keys)
+            if owner is not None:
+                claim(owner, "=" + m.name, m.negated, m)  # "its output (final h)"
+                claim(m.name, "=" + owner, m.negated, m)
+            elif collecting and not m.paren:
+                subjects.append(m.name)
+            elif m.paren and not subjects and not linked:
+                # "the last hidden state (h)", "middle (h) = ...": the bracket names the subject
+                for r in _roles_before(ms, idx):
+                    claim(m.name, r.name, r.negated, r)
+                subjects, collecting = [m.name], True
+            elif not m.paren and _link_after(keys, m, b) and before not in NOT_SUBJECT_BEFORE:
+                subjects, collecting, linked = [m.name], True, False
+            elif subjects and linked:
+                last_object = m.name
+                for s in subjects:
+                    if s != m.name:
+                        neg = m.negated or _neg_between(ann, prev_end, m.start)
+                        claim(s, "=" + m.name, neg, m)
+                        claim(m.name, "=" + s, neg, m)
+        else:
+            collecting = False
+            owner = _bracket_owner(ms, idx, keys)
+            if not owner and not subjects and not inherited and idx == 0 and _link_after(keys, m, b):
+                # "The hidden state is the working state": about the role, not an entity
+                prev_end = m.end
+                continue
+            nxt = ms[idx + 1] if idx + 1 < len(ms) else None
+            if m.name in modifiers:
+                # "only": about the nearest entity ("returns only the output", "output only")
+                target = _nearest_entity(ms, idx, keys)
+                if target is not None:
+                    claim(target, m.name, m.negated, m)
+                    prev_end = m.end
+                    continue
+            continues = idx == 0 and not linked and m.start - a <= 3  # ", after the last step"
+            targets = [owner] if owner else subjects or (previous if inherited or continues else []) or (
+                [default_subject] if default_subject else [])
+            if nxt is not None and nxt.kind == "entity" and not nxt.paren and all(
+                    k in SKIP_KEYS for k in keys[m.end:nxt.start]):
+                # a role before its entity: "the final output", "last h", "removed h and c"
+                claim(nxt.name, m.name, m.negated, m)
+                premod = m
+                if not subjects:
+                    subjects = list(targets) if owner is None and targets != [nxt.name] else []
+                    prev_end = m.end
+                    continue
+            for s in targets:
+                claim(s, m.name, m.negated, m)
+            if not subjects and not owner:
+                subjects = list(targets)
+        prev_end = m.end
+    if subjects:
+        previous[:] = subjects
+    return out
+
+
+def _apposition(ms: list[Mention], idx: int, keys: list[str]) -> str | None:
+    """The entity an entity in brackets right after it renames: "output (final h)"."""
+    m = ms[idx]
+    if not m.paren or idx == 0:
+        return None
+    j = idx - 1
+    while j >= 0 and ms[j].paren and ms[j].kind == "role" and ms[j].start > ms[idx - 1].start - 1:
+        j -= 1
+    prev = ms[j] if j >= 0 else None
+    if prev is not None and prev.kind == "entity" and not prev.paren and "(" in keys[prev.end:m.start] \
+            and prev.name != m.name:
+        return prev.name
+    return None
+
+
+def _nearest_entity(ms: list[Mention], idx: int, keys: list[str]) -> str | None:
+    """The entity a modifier such as "only" belongs to: the next one in reach, else the one before."""
+    if idx > 0 and ms[idx - 1].kind == "entity" and ms[idx].start - ms[idx - 1].end <= 1:
+        return ms[idx - 1].name
+    for m in ms[idx + 1:]:
+        if m.kind == "entity":
+            if m.start - ms[idx].end <= 4 and "," not in keys[ms[idx].end:m.start]:
+                return m.name
+            break
+    return None
+
+
+def _bracket_owner(ms: list[Mention], idx: int, keys: list[str]) -> str | None:
+    """The entity right before the bracket a role sits in: "output (last hidden state)"."""
+    m = ms[idx]
+    if not m.paren:
+        return None
+    j = idx - 1
+    while j >= 0 and ms[j].paren and ms[j].kind == "role":
+        j -= 1
+    if j >= 0 and ms[j].kind == "entity" and not ms[j].paren and keys[ms[j].end:ms[j].end + 1] == ["("]:
+        return ms[j].name
+    return None
+
+
+def _roles_before(ms: list[Mention], idx: int) -> list[Mention]:
+    out = []
+    j = idx - 1
+    while j >= 0 and ms[j].kind == "role":
+        out.append(ms[j])
+        j -= 1
+    return out
+
+
+def _neg_between(ann: Annotated, a: int, b: int) -> bool:
+    return any(ann.negated[a:b]) and any(t.key in ("not", "no", "never") for t in ann.tokens[a:b])
+
+
+def holds(term: Term, claims: list[Claim]) -> tuple[int, int] | None:
+    """The span of a unit where ``term`` is claimed, or None."""
+    by_unit: dict[tuple[int, str], dict[str, Claim]] = {}
+    for c in claims:
+        if c.negated == term.negated and (term.subject == "*" or c.subject == term.subject):
+            by_unit.setdefault((c.unit, c.subject), {}).setdefault(c.role, c)
+    for found in by_unit.values():
+        if all(r in found for r in term.roles):
+            spans = [found[r].span for r in term.roles]
+            return min(s for s, _ in spans), max(e for _, e in spans)
+    return None
+
+
+def contradicted(term: Term, claims: list[Claim]) -> bool:
+    """Whether the answer also claims the opposite of a one-role term."""
+    if len(term.roles) != 1:
+        return False
+    return any(c.role == term.roles[0] and c.negated != term.negated
+               and (term.subject == "*" or c.subject == term.subject) for c in claims)
+
+
+def first_alternative(alternatives: tuple[tuple[Term, ...], ...],
+                      claims: list[Claim]) -> tuple[tuple[Term, ...], tuple[int, int]] | None:
+    for alt in alternatives:
+        spans = [holds(t, claims) for t in alt]
+        if all(s is not None for s in spans):
+            return alt, (min(s[0] for s in spans), max(s[1] for s in spans))
+    return None
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    found: bool
+    confidence: float
+    span: tuple[int, int] | None = None
+    misconception: Misconception | None = None
+
+
+def judge(concept: Concept, claims: list[Claim]) -> ClaimVerdict:
+    """The key asserted, not contradicted, and no misconception of the concept claimed."""
+    for mis in concept.misconceptions:
+        if first_alternative(mis.terms, claims) is not None:
+            return ClaimVerdict(False, 0.85, None, mis)
+    hit = first_alternative(concept.key, claims)
+    if hit is None:
+        return ClaimVerdict(False, 0.9)
+    alt, span = hit
+    if any(contradicted(t, claims) for t in alt):
+        return ClaimVerdict(False, 0.6)
+    return ClaimVerdict(True, 0.9, span)

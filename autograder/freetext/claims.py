@@ -21,6 +21,7 @@ claims are asserted and none of its misconceptions is (``grading``).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from .negation import Annotated
@@ -51,6 +52,13 @@ _BEFORE_LINK = frozenset({"(", ")", "[", "]", "onli", "just", "also", "still", "
 # Words an answer that only names an entity may also hold: "the output of the LSTM".
 ALONE_FILLER = SKIP_KEYS | frozenset({"of", "lstm", "layer", "model", "it", "now", "return", "is", "just",
                                       "onli", "from", ".", "!", "the", "array", "tensor", "(", ")", ","})
+YES = frozenset({"yes", "yeah", "yep", "yup", "ye", "true", "correct", "indeed"})
+NO = frozenset({"no", "nope", "nah"})
+# Words that may stand between a link and the entity it equates: "is exactly the same as h".
+_EQUATING = frozenset({"just", "exact", "simpli", "basic", "realli", "actual", "also", "again", "onli", "same",
+                       "as", "to", "ident", "like", "what", "=", ":", "(", ")", ",", "literal", "itself",
+                       "precis", "effect", "still", "now", "then", "alway", "equival", "ie", "i", "e", "aka",
+                       "so", "its", "the", "that", "both", "too"})
 # Words that always start a new claim.
 CLAUSE_CUTS = frozenset({"but", "howev", "wherea", "while", "whilst", "so", "becaus", "sinc", "therefor",
                          "henc", "thus", "although", "though", "which", "instead", "yet", "bc", "caus", "cuz"})
@@ -66,7 +74,8 @@ _FILLER = SKIP_KEYS | frozenset({"1", "2", "3", "and", "then", "while", "finally
 MAX_GAP = 2  # tokens a multi-word phrasing may skip ("each of the 8 steps")
 # The only words such a gap may hold.
 GAP_WORDS = frozenset({"of", "8", "3", "all", "its", "their", "lstm", "gru", "layer", "model", "see",
-                       "read", "process", "go", "through", "the", "these", "those", "sequenc", "input", "it", "we"})
+                       "read", "process", "go", "through", "the", "these", "those", "sequenc", "input", "it", "we",
+                       "(", ")", "[", "]", "has", "have", "keep", "carri", "use"})
 
 
 @dataclass(frozen=True)
@@ -149,10 +158,12 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
     tokens = ann.tokens
     starts = {m.start: m for m in mentions}
     cut = [0]
-    has_link = has_role = False
+    has_link = has_role = seen_mention = False
     depth = 0
 
-    def opens_claim(i: int) -> bool:
+    ends = {m.end for m in mentions if m.kind == "entity"}
+
+    def opens_claim(i: int, link_only: bool = False) -> bool:
         """Do entities start right after token i ("h and c"), followed by a link or a role?"""
         j = i + 1
         while j < len(tokens) and (tokens[j].kind == PUNCT and tokens[j].key not in ("/",)
@@ -166,9 +177,13 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
                 j += 1
         if not seen:
             return False
-        while j < len(tokens) and tokens[j].key in SKIP_KEYS:
+        if i in ends and not has_link:
+            link_only = True  # "output/h identical", "output, h and c are ...": one subject list
+        while j < len(tokens) and (tokens[j].key in SKIP_KEYS or tokens[j].key in _BEFORE_LINK
+                                   or tokens[j].key == "not"):
             j += 1
-        return j < len(tokens) and (tokens[j].key in LINKS or (j in starts and starts[j].kind == "role"))
+        return j < len(tokens) and (tokens[j].key in LINKS or (
+            not link_only and j in starts and starts[j].kind == "role"))
 
     for i, t in enumerate(tokens):
         k = t.key
@@ -178,26 +193,29 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
             depth += 1
             if opens_claim(i):  # "(h hidden, c cell)": claims of their own
                 cut.append(i)
-                has_link = has_role = False
+                has_link = has_role = seen_mention = False
                 continue
         elif k in (")", "]"):
             depth = max(0, depth - 1)
         if ((t.kind == PUNCT or k == "|") and k in HARD_BREAKS) or spaced_slash:
             cut.append(i)
-            has_link = has_role = False
+            has_link = has_role = seen_mention = False
             continue
         if k in CLAUSE_CUTS and i > 0:
             cut.append(i)
-            has_link = has_role = False
+            has_link = has_role = seen_mention = False
             continue
         if k in SOFT_BREAKS or k == ":":
-            if (has_role or has_link) and (k not in (",", "/", "and", ":") or opens_claim(i)):
+            ready = has_link if k == ":" else has_role or has_link
+            if ready and (k not in (",", "/", "and", ":") or opens_claim(i, k == "and" and not has_role)):
                 cut.append(i)
-                has_link = has_role = False
+                has_link = has_role = seen_mention = False
                 continue
-        if k in LINKS:
+        if k in LINKS and seen_mention:
             has_link = True
         m = starts.get(i)
+        if m is not None:
+            seen_mention = True
         if m is not None and m.kind == "role":
             has_role = True
     cut.append(len(tokens))
@@ -206,11 +224,13 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
 
 def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Group],
                 default_subject: str | None = None, modifiers: frozenset[str] = frozenset(),
-                same_roles: frozenset[str] = frozenset({"same"}),
+                aliases: dict[str, str] | None = None,
+                same_roles: frozenset[str] = frozenset({"same", "duplicated"}),
                 differ_roles: frozenset[str] = frozenset({"different"})) -> tuple[list[Claim], list[Mention]]:
     """Every claim of the answer, and the mentions it was read from."""
     mentions = find_mentions(ann, entities, roles)
     keys = [t.key for t in ann.tokens]
+    aliases = aliases or {}
     claims: list[Claim] = []
     previous: list[str] = [default_subject] if default_subject else []
     for u, (a, b) in enumerate(units(ann, mentions)):
@@ -218,36 +238,69 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
         content = [k for k in keys[a:b] if k not in ("(", ")", ",", "[", "]")]
         if len(ms) >= LIST_MIN_MENTIONS and not any(k in FUNCTION for k in content):
             continue  # a keyword list asserts nothing
-        claims.extend(_read_unit(u, a, b, ms, ann, keys, previous, default_subject, modifiers))
+        if b < len(keys) and keys[b] == "?" or keys[b - 1] == "?":
+            continue  # a question asserts nothing
+        claims.extend(_read_unit(u, a, b, ms, ann, keys, previous, default_subject, modifiers, aliases,
+                                 same_roles | differ_roles))
+        if u == 0:
+            opener = next((k for k in keys if k not in SKIP_KEYS and k not in ("(", "\n")), "")
+            if opener in YES or opener in NO:
+                # "Yes, ..." / "No, ...": the answer to a yes/no question
+                claims.append(Claim("answer", "yes", opener in NO, 0, (0, 1)))
         if u == 0 and b == len(keys) and len(ms) == 1 and ms[0].kind == "entity" and all(
                 k in ALONE_FILLER for i, k in enumerate(keys) if not ms[0].start <= i < ms[0].end):
             # the whole answer names one entity: "the output", "output of the LSTM"
             claims.append(Claim(ms[0].name, "alone", ms[0].negated, u, (ms[0].start, ms[0].end)))
-        claims.extend(_sameness(u, ms, claims, same_roles, differ_roles))
+        claims.extend(_sameness(u, ms, claims, keys, same_roles, differ_roles, aliases))
     return claims, mentions
 
 
-def _sameness(u: int, ms: list[Mention], claims: list[Claim], same_roles: frozenset[str],
-              differ_roles: frozenset[str]) -> list[Claim]:
-    """Sameness words make the entities of the unit equal (or, negated, different)."""
+def _sameness(u: int, ms: list[Mention], claims: list[Claim], keys: list[str], same_roles: frozenset[str],
+              differ_roles: frozenset[str], aliases: dict[str, str]) -> list[Claim]:
+    """Sameness words equate the entities before them ("output and h are the same") and the one
+    they compare with ("the same as h"); negated or "different", they tell them apart."""
     out: list[Claim] = []
     subjects = [c.subject for c in claims if c.unit == u]
-
-    def claim(s: str, role: str, neg: bool, m: Mention) -> None:
-        out.append(Claim(s, role, neg, u, (m.start, m.end)))
-
-    names = list(dict.fromkeys(e.name for e in ms if e.kind == "entity"))
-    for m in ms:
-        if m.kind == "role" and (m.name in same_roles or m.name in differ_roles):
-            neg = m.negated != (m.name in differ_roles)
-            if len(names) >= 2:
-                for x in names:
-                    for y in names:
-                        if x != y:
-                            claim(x, "=" + y, neg, m)
-            for x in names or list(dict.fromkeys(subjects))[:1]:
-                claim(x, "=*", neg, m)
+    for idx, m in enumerate(ms):
+        if m.kind != "role" or (m.name not in same_roles and m.name not in differ_roles):
+            continue
+        neg = m.negated != (m.name in differ_roles)
+        names = []
+        for e in reversed(ms[:idx]):
+            if e.kind == "role" and e.name in aliases:
+                e = Mention("entity", aliases[e.name], e.start, e.end, e.negated, e.paren)
+            if e.kind == "entity":
+                if ":" in keys[e.end:m.start]:
+                    break  # "(output, h, c): the first two are equal"
+                names.insert(0, e.name)
+        nxt = ms[idx + 1] if idx + 1 < len(ms) else None
+        if nxt is not None and nxt.kind == "role" and nxt.name in aliases:
+            nxt = Mention("entity", aliases[nxt.name], nxt.start, nxt.end, nxt.negated, nxt.paren)
+        if nxt is not None and nxt.kind == "entity" and all(
+                k in ("as", "to", "with", "between", "than", "of") or k in SKIP_KEYS for k in keys[m.end:nxt.start]):
+            names.append(nxt.name)
+            later = ms[idx + 2] if idx + 2 < len(ms) else None
+            if later is not None and later.kind == "entity" and keys[nxt.end:later.start] in (["and"], ["&"]):
+                names.append(later.name)  # "between output and h"
+        names = list(dict.fromkeys(names))
+        for x in names:
+            for y in names:
+                if x != y:
+                    out.append(Claim(x, "=" + y, neg, u, (m.start, m.end)))
+        if not names and len(set(subjects)) >= 2:
+            names = list(dict.fromkeys(subjects))  # "they are different"
+            for x in names:
+                for y in names:
+                    if x != y:
+                        out.append(Claim(x, "=" + y, neg, u, (m.start, m.end)))
+        for x in names or list(dict.fromkeys(subjects))[:1] or ["answer"]:
+            out.append(Claim(x, "=*", neg, u, (m.start, m.end)))
     return out
+
+
+def _equates(between: list[str]) -> bool:
+    """Do the words between a subject's link and an entity make them one ("is just", "same as")?"""
+    return all(k in LINKS or k in SKIP_KEYS or k in _EQUATING or k.isdigit() or len(k) == 1 for k in between)
 
 
 def _link_after(keys: list[str], m: Mention, b: int) -> bool:
@@ -260,7 +313,8 @@ def _link_after(keys: list[str], m: Mention, b: int) -> bool:
 
 
 def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: list[str],
-               previous: list[str], default_subject: str | None, modifiers: frozenset[str]) -> list[Claim]:
+               previous: list[str], default_subject: str | None, modifiers: frozenset[str],
+               aliases: dict[str, str], same_roles: frozenset[str]) -> list[Claim]:
     out: list[Claim] = []
     subjects: list[str] = []
     collecting = True  # still reading the subject (no link or role yet)
@@ -273,12 +327,17 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
 
     ms = [m for m in ms if not (m.kind == "entity" and any(
         k in FORMULA for k in keys[max(a, m.start - 2):m.start]))]  # operands of a formula
+    spread: list[tuple[Mention, tuple[str, ...]]] = []  # roles given to several subjects at once
+    inverted: Mention | None = None  # a role the unit opens with, before its link
     prev_end = a
     last_object: str | None = None
     premod: Mention | None = None  # a role before an entity, carried over "output, h and c"
     for idx, m in enumerate(ms):
         between = keys[prev_end:m.start]
-        if any(k in LINKS for k in between):
+        # a link before anything is named ("Yes: output and h ...", "why: output ...") links nothing,
+        # unless a pronoun or the question's subject stands there ("it is ...")
+        opener = idx == 0 and not inherited
+        if any(k in LINKS for k in between) and not opener:
             linked = True
             collecting = False
             if last_object is not None and last_object not in subjects:
@@ -294,9 +353,14 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 premod = None
             before = next((k for k in reversed(keys[a:m.start]) if k not in SKIP_KEYS), "")
             owner = _apposition(ms, idx, keys)
-            if owner is not None:
+            if inverted is not None and not subjects and idx == 1:
+                claim(m.name, inverted.name, inverted.negated, inverted)
+                subjects, collecting, linked = [m.name], False, True
+            elif owner is not None:
                 claim(owner, "=" + m.name, m.negated, m)  # "its output (final h)"
                 claim(m.name, "=" + owner, m.negated, m)
+            elif collecting and not m.paren and before in ("of", "from", "in", "for", "by") and subjects:
+                pass  # "the output of the LSTM": the LSTM owns the subject
             elif collecting and not m.paren:
                 subjects.append(m.name)
             elif m.paren and not subjects and not linked:
@@ -305,8 +369,9 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                     claim(m.name, r.name, r.negated, r)
                 subjects, collecting = [m.name], True
             elif not m.paren and _link_after(keys, m, b) and before not in NOT_SUBJECT_BEFORE:
-                subjects, collecting, linked = [m.name], True, False
-            elif subjects and linked:
+                subjects, collecting, linked, last_object = [m.name], True, False, None
+            elif subjects and linked and _equates(between) and (
+                    any(k in LINKS for k in between) or ms[idx - 1].kind == "role"):
                 last_object = m.name
                 for s in subjects:
                     if s != m.name:
@@ -314,10 +379,21 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                         claim(s, "=" + m.name, neg, m)
                         claim(m.name, "=" + s, neg, m)
         else:
+            if m.name in aliases and (
+                    (collecting and subjects and idx > 0 and ms[idx - 1].kind == "entity"
+                     and all(k in COORDINATORS or k in SKIP_KEYS for k in between))
+                    or (idx > 0 and ms[idx - 1].kind == "role" and ms[idx - 1].name in same_roles
+                        and all(k in ("as", "to", "with", "than") or k in SKIP_KEYS for k in between))):
+                # "output and the hidden state are the same", "the same as the hidden state":
+                # the role names an entity being compared, it says nothing about the subject
+                prev_end = m.end
+                continue
             collecting = False
             owner = _bracket_owner(ms, idx, keys)
             if not owner and not subjects and not inherited and idx == 0 and _link_after(keys, m, b):
-                # "The hidden state is the working state": about the role, not an entity
+                # "The hidden state is the working state": about the role, not an entity;
+                # "the hidden state is the output": the entity after the link has the role
+                inverted = m
                 prev_end = m.end
                 continue
             nxt = ms[idx + 1] if idx + 1 < len(ms) else None
@@ -328,9 +404,11 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                     claim(target, m.name, m.negated, m)
                     prev_end = m.end
                     continue
-            continues = idx == 0 and not linked and m.start - a <= 3  # ", after the last step"
+            # ", after the last step": a comma's continuation is about the same subject
+            continues = idx == 0 and not linked and keys[a] in (",", "and", "/") and m.start - a <= 3
+            # with nobody named, the claim is the answer's own ("the hidden state is returned as output")
             targets = [owner] if owner else subjects or (previous if inherited or continues else []) or (
-                [default_subject] if default_subject else [])
+                [default_subject] if default_subject else ["answer"])
             if nxt is not None and nxt.kind == "entity" and not nxt.paren and all(
                     k in SKIP_KEYS for k in keys[m.end:nxt.start]):
                 # a role before its entity: "the final output", "last h", "removed h and c"
@@ -342,9 +420,20 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                     continue
             for s in targets:
                 claim(s, m.name, m.negated, m)
+            if len(targets) >= 2:
+                spread.append((m, tuple(targets)))
             if not subjects and not owner:
                 subjects = list(targets)
         prev_end = m.end
+    if spread and len(spread) == len(spread[0][1]) and len({t for _, t in spread}) == 1 \
+            and len({m.name for m, _ in spread}) == len(spread) and all(
+                any(k in ("and", ",", "/", "respect") for k in keys[x.end:y.start])
+                for (x, _), (y, _) in itertools.pairwise(spread)):
+        # "h and c are the hidden and cell states": one role each, in order
+        drop = {(m.start, m.end) for m, _ in spread}
+        out = [c for c in out if c.span not in drop or c.role == "present"]
+        for (m, _), s in zip(spread, spread[0][1], strict=True):
+            claim(s, m.name, m.negated, m)
     if subjects:
         previous[:] = subjects
     return out
@@ -367,7 +456,7 @@ def _apposition(ms: list[Mention], idx: int, keys: list[str]) -> str | None:
 
 def _nearest_entity(ms: list[Mention], idx: int, keys: list[str]) -> str | None:
     """The entity a modifier such as "only" belongs to: the next one in reach, else the one before."""
-    if idx > 0 and ms[idx - 1].kind == "entity" and ms[idx].start - ms[idx - 1].end <= 1:
+    if idx > 0 and ms[idx - 1].kind == "entity" and ms[idx].start == ms[idx - 1].end:
         return ms[idx - 1].name
     for m in ms[idx + 1:]:
         if m.kind == "entity":
@@ -409,7 +498,10 @@ def holds(term: Term, claims: list[Claim]) -> tuple[int, int] | None:
     for c in claims:
         if c.negated == term.negated and (term.subject == "*" or c.subject == term.subject):
             by_unit.setdefault((c.unit, c.subject), {}).setdefault(c.role, c)
-    for found in by_unit.values():
+    units_with = {c.unit for c in claims if c.role in term.without}
+    for (unit, _), found in by_unit.items():
+        if unit in units_with:
+            continue
         if all(r in found for r in term.roles):
             spans = [found[r].span for r in term.roles]
             return min(s for s, _ in spans), max(e for _, e in spans)

@@ -79,7 +79,8 @@ def _grade(question: str, answer: str) -> GradeResult:
         # the question's own words pasted back assert nothing
         return GradeResult(question, 0.0, rubric.max_score, [
             ConceptResult(c.id, c.points, False, c.hint, 0.9, "") for c in rubric.concepts])
-    claims = read_claims(ann, rubric.entities, rubric.roles, rubric.subject, rubric.modifiers)[0] \
+    claims = read_claims(ann, rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
+                         rubric.aliases)[0] \
         if rubric.entities else []
     verdicts: dict[str, Verdict] = {}
     assignment: list[Assignment] = []  # computed once, only for position concepts
@@ -108,7 +109,10 @@ def _grade(question: str, answer: str) -> GradeResult:
     for concept in rubric.concepts:
         if concept.key:
             cv = judge_claims(concept, claims)
-            evidence = folded[tokens[cv.span[0]].start:tokens[cv.span[1] - 1].end] if cv.span else ""
+            evidence = ""
+            if cv.span:
+                start = _cue_start(ann, cv.span[0])
+                evidence = folded[tokens[start].start:tokens[cv.span[1] - 1].end]
             mis = cv.misconception
             results.append(ConceptResult(
                 id=concept.id, points=concept.points, found=cv.found,
@@ -135,6 +139,15 @@ def _grade(question: str, answer: str) -> GradeResult:
         ))
     score = float(sum(r.points for r in results if r.found))
     return GradeResult(question, score, rubric.max_score, results)
+
+
+def _cue_start(ann, start: int) -> int:
+    """Where the evidence of a negated claim starts: at its cue ("don't have a cell state")."""
+    if not ann.negated[start]:
+        return start
+    while start > 0 and ann.negated[start - 1]:
+        start -= 1
+    return start
 
 
 def _echoes(tokens: list, prompt: tuple[str, ...]) -> bool:
@@ -169,7 +182,8 @@ def read_answer(question: str, answer: object) -> list[str]:
         return []
     _, tokens = tokenize(clean(answer))
     tokens = merge_compounds(correct_typos(tokens, rubric.vocab))
-    claims, _ = read_claims(annotate(tokens), rubric.entities, rubric.roles, rubric.subject, rubric.modifiers)
+    claims, _ = read_claims(annotate(tokens), rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
+                         rubric.aliases)
     seen = dict.fromkeys(
         f"{c.subject} {'is not' if c.negated else 'is'} {c.role}" for c in claims if c.role != "present"
         or c.negated)

@@ -40,7 +40,9 @@ def stem(word: str) -> str:
 
 def clean(text: str) -> str:
     """Unicode-fold: NFKC, casefold, drop accents, unify quotes and dashes."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    # h_T / c_{T}: the last step; casefolding would make it h_t, any step
+    text = text.replace("\u2260", " != ")  # NFKD would leave a bare "=" of "≠"
+    text = re.sub(r"\b([hHcC])_\{?T\}?(?![\w{(])", r"\1_last", unicodedata.normalize("NFKC", text)).casefold()
     text = "".join(
         ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
     )
@@ -75,7 +77,7 @@ _CODE_RULES: list[tuple[str, tuple[str, ...]]] = [
     (r"\bstate_h\b|\bh_state\b|\bh_?\{?t\}?\b|\bh\s*\(\s*t\s*\)|\bh_?\{?T\}?\b", ("h",)),
     (r"\bstate_c\b|\bc_state\b|\bc_?\{?t\}?\b|\bc\s*\(\s*t\s*\)", ("c",)),
     (r"!=|=/=|\u2260", ("not", "=")),
-    (r"==|=|\u2261", ("=",)),
+    (r"==|=(?!>)|\u2261", ("=",)),
 ]
 _CODE_RE = [(re.compile(p), words) for p, words in _CODE_RULES]
 

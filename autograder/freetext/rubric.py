@@ -62,10 +62,12 @@ class Term:
     subject: str  # an entity name, or "*" for any
     roles: tuple[str, ...]  # role names, "=<entity>", "=*" or "present"
     negated: bool = False
+    without: tuple[str, ...] = ()  # roles the same claim must not carry ("merged but not gates")
 
     def __str__(self) -> str:
         verb = "is not" if self.negated else "is"
-        return f"{self.subject} {verb} {' and '.join(self.roles)}"
+        but = f" but not {' or '.join(self.without)}" if self.without else ""
+        return f"{self.subject} {verb} {' and '.join(self.roles)}{but}"
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Rubric:
     subject: str | None = None  # what a unit naming no entity is about ("it returns ...")
     prompt: tuple[str, ...] = ()  # the question's own words: pasting them earns nothing
     modifiers: frozenset[str] = frozenset()  # roles that belong to the nearest entity ("only")
+    aliases: dict[str, str] = field(default_factory=dict)  # role -> entity it names in a comparison
 
     @property
     def max_score(self) -> float:
@@ -170,6 +173,8 @@ def _term(text: object, names: set[str], where: str) -> Term:
     if not m:
         raise RubricError(f"{where}: cannot read claim {text!r}; write 'X is ROLE', 'X is not ROLE' or 'X = Y'")
     subject, verb, rest = m.groups()
+    rest, _, but = rest.partition(" but not ")
+    without = tuple(r.strip() for r in but.split(" or ")) if but else ()
     if verb in ("=", "!="):
         roles: tuple[str, ...] = ("=" + rest,)
         negated = verb == "!="
@@ -180,12 +185,12 @@ def _term(text: object, names: set[str], where: str) -> Term:
         objects = []
     if roles == ("absent",):
         roles, negated = ("present",), not negated
-    unknown = [n for n in (subject, *objects, *roles) if n not in names and n != "*"
+    unknown = [n for n in (subject, *objects, *roles, *without) if n not in names and n not in ("*", "answer", "yes")
                and not n.startswith("=") and n not in BUILTIN_ROLES]
     unknown += [r[1:] for r in roles if r.startswith("=") and r[1:] not in names and r != "=*"]
     if unknown:
         raise RubricError(f"{where}: claim {text!r} names {unknown}, not among the rubric's entities and roles")
-    return Term(subject, roles, negated)
+    return Term(subject, roles, negated, without)
 
 
 def _alternatives(raw: object, names: set[str], where: str) -> tuple[tuple[Term, ...], ...]:
@@ -258,8 +263,12 @@ def parse_rubric(data: dict, source: str) -> Rubric:
     modifiers = frozenset(data.get("modifiers") or ())
     if modifiers - set(roles):
         raise RubricError(f"{source}: modifiers {sorted(modifiers - set(roles))} are not roles")
+    aliases = {str(k): str(v) for k, v in (data.get("aliases") or {}).items()}
+    bad = {k: v for k, v in aliases.items() if k not in roles or v not in entities}
+    if bad:
+        raise RubricError(f"{source}: aliases {bad} must map a role to an entity")
     return Rubric(question, tuple(concepts), pterms, pvalues, int(pos.get("ndims", 3)), vocab,
-                  entities, roles, subject, prompt, modifiers)
+                  entities, roles, subject, prompt, modifiers, aliases)
 
 
 def with_vocabulary(data: dict, shared: dict) -> dict:

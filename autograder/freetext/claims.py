@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from .negation import Annotated
+from .negation import NEG_CUES, Annotated
 from .normalize import PUNCT, SKIP_KEYS
 from .rubric import Concept, Group, Misconception, Term
 
@@ -59,6 +59,8 @@ _EQUATING = frozenset({"just", "exact", "simpli", "basic", "realli", "actual", "
                        "as", "to", "ident", "like", "what", "=", ":", "(", ")", ",", "literal", "itself",
                        "precis", "effect", "still", "now", "then", "alway", "equival", "ie", "i", "e", "aka",
                        "so", "its", "the", "that", "both", "too"})
+# Words before a unit's first real word: "so now it ...".
+_LEAD = frozenset({",", "(", ")", "and", "but", "so", "now", "then", "basic", "also", "well", "ok", "still", ":"})
 # Words that always start a new claim.
 CLAUSE_CUTS = frozenset({"but", "howev", "wherea", "while", "whilst", "so", "becaus", "sinc", "therefor",
                          "henc", "thus", "although", "though", "which", "instead", "yet", "bc", "caus", "cuz"})
@@ -148,7 +150,11 @@ def find_mentions(ann: Annotated, entities: dict[str, Group], roles: dict[str, G
             continue
         used |= span
         s, e = seq[i], seq[end - 1] + 1
-        out.append(Mention(kind, name, s, e, any(ann.negated[s:e]), paren[s]))
+        # a phrasing that holds its own negation ("not just the last") is not negated by it
+        own_cue = any(k in NEG_CUES or k == "instead" for k in keys[s:e])
+        negated = (ann.negated[s - 1] and keys[s - 1] not in NEG_CUES) if own_cue and s > 0 else (
+            False if own_cue else any(ann.negated[s:e]))
+        out.append(Mention(kind, name, s, e, negated, paren[s]))
     out.sort(key=lambda m: m.start)
     return out
 
@@ -282,6 +288,8 @@ def _sameness(u: int, ms: list[Mention], claims: list[Claim], keys: list[str], s
             later = ms[idx + 2] if idx + 2 < len(ms) else None
             if later is not None and later.kind == "entity" and keys[nxt.end:later.start] in (["and"], ["&"]):
                 names.append(later.name)  # "between output and h"
+        names += [c.subject for c in claims if c.unit == u and c.span == (m.start, m.end)
+                  and c.subject not in ("answer",)]
         names = list(dict.fromkeys(names))
         for x in names:
             for y in names:
@@ -319,7 +327,7 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
     subjects: list[str] = []
     collecting = True  # still reading the subject (no link or role yet)
     linked = False
-    first = next((k for k in keys[a:b] if k not in SKIP_KEYS and k not in (",", "(", ")", "and", "but", "so")), "")
+    first = next((k for k in keys[a:b] if k not in SKIP_KEYS and k not in _LEAD), "")
     inherited = first in PRONOUNS
 
     def claim(s: str, role: str, neg: bool, m: Mention) -> None:
@@ -329,6 +337,7 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
         k in FORMULA for k in keys[max(a, m.start - 2):m.start]))]  # operands of a formula
     spread: list[tuple[Mention, tuple[str, ...]]] = []  # roles given to several subjects at once
     inverted: Mention | None = None  # a role the unit opens with, before its link
+    last_named: str | None = None  # what a following "it"/"which" refers to
     prev_end = a
     last_object: str | None = None
     premod: Mention | None = None  # a role before an entity, carried over "output, h and c"
@@ -352,7 +361,13 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
             elif not coordinated and not (premod is not None and ms[idx - 1] is premod):
                 premod = None
             before = next((k for k in reversed(keys[a:m.start]) if k not in SKIP_KEYS), "")
+            if before != "of" and not m.paren:
+                last_named = m.name
             owner = _apposition(ms, idx, keys)
+            named_as = _named_as(ms, idx, keys)
+            if named_as is not None:
+                claim(named_as, "=" + m.name, m.negated, m)  # "h_T as the last row"
+                claim(m.name, "=" + named_as, m.negated, m)
             if inverted is not None and not subjects and idx == 1:
                 claim(m.name, inverted.name, inverted.negated, inverted)
                 subjects, collecting, linked = [m.name], False, True
@@ -370,8 +385,9 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 subjects, collecting = [m.name], True
             elif not m.paren and _link_after(keys, m, b) and before not in NOT_SUBJECT_BEFORE:
                 subjects, collecting, linked, last_object = [m.name], True, False, None
-            elif subjects and linked and _equates(between) and (
-                    any(k in LINKS for k in between) or ms[idx - 1].kind == "role"):
+            elif subjects and linked and (_equates(between) and (
+                    any(k in LINKS for k in between) or ms[idx - 1].kind == "role")
+                    or coordinated and last_object is not None):
                 last_object = m.name
                 for s in subjects:
                     if s != m.name:
@@ -390,13 +406,6 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 continue
             collecting = False
             owner = _bracket_owner(ms, idx, keys)
-            if not owner and not subjects and not inherited and idx == 0 and _link_after(keys, m, b):
-                # "The hidden state is the working state": about the role, not an entity;
-                # "the hidden state is the output": the entity after the link has the role
-                inverted = m
-                prev_end = m.end
-                continue
-            nxt = ms[idx + 1] if idx + 1 < len(ms) else None
             if m.name in modifiers:
                 # "only": about the nearest entity ("returns only the output", "output only")
                 target = _nearest_entity(ms, idx, keys)
@@ -404,6 +413,13 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                     claim(target, m.name, m.negated, m)
                     prev_end = m.end
                     continue
+            if not owner and not subjects and not inherited and idx == 0 and _link_after(keys, m, b):
+                # "The hidden state is the working state": about the role, not an entity;
+                # "the hidden state is the output": the entity after the link has the role
+                inverted = m
+                prev_end = m.end
+                continue
+            nxt = ms[idx + 1] if idx + 1 < len(ms) else None
             # ", after the last step": a comma's continuation is about the same subject
             continues = idx == 0 and not linked and keys[a] in (",", "and", "/") and m.start - a <= 3
             # with nobody named, the claim is the answer's own ("the hidden state is returned as output")
@@ -425,6 +441,8 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
             if not subjects and not owner:
                 subjects = list(targets)
         prev_end = m.end
+    if inverted is not None and default_subject and not any(c.span == (inverted.start, inverted.end) for c in out):
+        claim(default_subject, inverted.name, inverted.negated, inverted)  # "all hidden states: (1, 8, 3)"
     if spread and len(spread) == len(spread[0][1]) and len({t for _, t in spread}) == 1 \
             and len({m.name for m, _ in spread}) == len(spread) and all(
                 any(k in ("and", ",", "/", "respect") for k in keys[x.end:y.start])
@@ -434,9 +452,24 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
         out = [c for c in out if c.span not in drop or c.role == "present"]
         for (m, _), s in zip(spread, spread[0][1], strict=True):
             claim(s, m.name, m.negated, m)
-    if subjects:
+    if last_named is not None and last_named not in subjects:
+        previous[:] = [last_named]  # "duplication in the last row: it is equal to h"
+    elif subjects:
         previous[:] = subjects
     return out
+
+
+def _named_as(ms: list[Mention], idx: int, keys: list[str]) -> str | None:
+    """The entity just before "as <entity>": "contains h_T as its last row"."""
+    m = ms[idx]
+    if idx == 0 or [k for k in keys[ms[idx - 1].end:m.start] if k not in SKIP_KEYS] not in (["as"], ["as", "its"]):
+        return None
+    j = idx - 1
+    while j >= 0 and ms[j].kind == "role":
+        j -= 1
+    if j >= 0 and ms[j].name != m.name and m.start - ms[j].end <= 4:
+        return ms[j].name
+    return None
 
 
 def _apposition(ms: list[Mention], idx: int, keys: list[str]) -> str | None:
@@ -498,7 +531,7 @@ def holds(term: Term, claims: list[Claim]) -> tuple[int, int] | None:
     for c in claims:
         if c.negated == term.negated and (term.subject == "*" or c.subject == term.subject):
             by_unit.setdefault((c.unit, c.subject), {}).setdefault(c.role, c)
-    units_with = {c.unit for c in claims if c.role in term.without}
+    units_with = {c.unit for c in claims if c.role in term.without or c.subject in term.without}
     for (unit, _), found in by_unit.items():
         if unit in units_with:
             continue

@@ -15,7 +15,7 @@ from .normalize import PUNCT, Token
 
 SENTENCE_END = frozenset({".", "!", "?", ";", "\n", "|"})
 # Clause breaks: punctuation plus conjunctions that start a new claim.
-CLAUSE_PUNCT = SENTENCE_END | frozenset({",", "(", ")", "[", "]"})
+CLAUSE_PUNCT = SENTENCE_END | frozenset({",", "(", ")", "[", "]", ":"})
 CLAUSE_WORDS = frozenset({
     "but", "howev", "wherea", "while", "although", "though", "becaus", "sinc",
     "so", "which", "instead", "unlik", "therefor", "henc", "thus", "then", "whilst", "yet",

@@ -69,6 +69,9 @@ _CODE_RULES: list[tuple[str, tuple[str, ...]]] = [
     (r"\breturn_?sequences?\b", ("rseq",)),
     # "output = model.predict(data)": the student's code line, not a claim that output is the model
     (r"\b(\w+)\s*=\s*(?:\w+\.)?predict\s*\([^)]*\)", ("{0}", "assigned")),
+    # [h_1, h_2, ..., h_8]: the hidden state at every step
+    (r"\b([hc])_?\{?1\}?\s*,\s*[hc]_?\{?2\}?(?:\s*,\s*(?:\.{2,3}|\u2026|[hc]_?\{?\d\}?))*(?:\s*,\s*[hc]_?\{?(?:8|t|n)\}?)?",
+     ("{0}", "every", "timestep")),
     # h_1..h_8, h_1, ..., h_T: the hidden state at every step
     (r"\b([hc])_?\{?[01]\}?\s*(?:,\s*)?(?:\.{2,3}|\u2026|-|to)\s*(?:,\s*)?(?:[hc]_?\{?)?(?:8|7|t|n)\}?(?![\w(])",
      ("{0}", "every", "timestep")),
@@ -132,6 +135,9 @@ def _emit_word(raw: str, start: int, end: int, out: list[Token]) -> None:
         elif suf in _SUFFIX:
             w = _SUFFIX[suf]
             out.append(Token(w, stem(w), start, end))
+        return
+    if raw in ("ts", "tstep", "tsteps"):
+        out.append(Token("timestep", "timestep", start, end))
         return
     if raw in _NUMBER_WORDS:
         out.append(Token(raw, _NUMBER_WORDS[raw], start, end, NUM))

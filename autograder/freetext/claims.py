@@ -58,7 +58,7 @@ NO = frozenset({"no", "nope", "nah"})
 _EQUATING = frozenset({"just", "exact", "simpli", "basic", "realli", "actual", "also", "again", "onli", "same",
                        "as", "to", "ident", "like", "what", "=", ":", "(", ")", ",", "literal", "itself",
                        "precis", "effect", "still", "now", "then", "alway", "equival", "ie", "i", "e", "aka",
-                       "so", "its", "the", "that", "both", "too"})
+                       "so", "its", "the", "that", "both", "too", "not"})
 # Words before a unit's first real word: "so now it ...".
 _LEAD = frozenset({",", "(", ")", "and", "but", "so", "now", "then", "basic", "also", "well", "ok", "still", ":"})
 # Words that always start a new claim.
@@ -70,7 +70,7 @@ FUNCTION = LINKS | SKIP_KEYS | frozenset({
     "there", "its", "their", "each", "everi", "all", "onli", "just", "per", "so", "what", "which",
     "one", "both", "also", "we", "of", "=", "(", ")", "but", "becaus", "sinc", "now", "anymor",
 })
-LIST_MIN_MENTIONS = 5
+LIST_MIN_MENTIONS = 4
 # What may stand between a comma and the entity that opens the next claim: "(2) h = ...".
 _FILLER = SKIP_KEYS | frozenset({"1", "2", "3", "and", "then", "while", "finally", "also", "last", "lastli"})
 MAX_GAP = 2  # tokens a multi-word phrasing may skip ("each of the 8 steps")
@@ -575,6 +575,7 @@ def judge(concept: Concept, claims: list[Claim]) -> ClaimVerdict:
     if hit is None:
         return ClaimVerdict(False, 0.9)
     alt, span = hit
-    if any(contradicted(t, claims) for t in alt):
-        return ClaimVerdict(False, 0.6)
+    identities = [t for a in concept.key for t in a if t.roles[0].startswith("=") and t.subject != "*"]
+    if any(contradicted(t, claims) for t in (*alt, *identities)):
+        return ClaimVerdict(False, 0.6)  # "h is the last row. h is not the last row."
     return ClaimVerdict(True, 0.9, span)

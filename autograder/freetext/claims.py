@@ -59,6 +59,11 @@ _EQUATING = frozenset({"just", "exact", "simpli", "basic", "realli", "actual", "
                        "as", "to", "ident", "like", "what", "=", ":", "(", ")", ",", "literal", "itself",
                        "precis", "effect", "still", "now", "then", "alway", "equival", "ie", "i", "e", "aka",
                        "so", "its", "the", "that", "both", "too", "not"})
+# Before a dimension's role, these make it a modifier of another: "features per time step".
+_MODIFYING = frozenset({"per", "each", "everi", "at", "in", "on", "for", "from", "over", "through", "across",
+                        "/", "within", "by", "along"})
+# "the number of": words before a role that still make it the role's phrase
+_COUNT_WORDS = frozenset({"number", "amount", "count", "size", "of", "quantiti"})
 # Words before a unit's first real word: "so now it ...".
 _LEAD = frozenset({",", "(", ")", "and", "but", "so", "now", "then", "basic", "also", "well", "ok", "still", ":"})
 # Words that always start a new claim.
@@ -159,6 +164,18 @@ def find_mentions(ann: Annotated, entities: dict[str, Group], roles: dict[str, G
     return out
 
 
+def index_base(mentions: list[Mention]) -> list[Mention]:
+    """"dim 1" is the first dimension, unless the answer counts from "dim 0" (then the second)."""
+    names = {m.name for m in mentions}
+    shift = 1 if "index0" in names else 0
+    out = []
+    for m in mentions:
+        if m.kind == "entity" and m.name.startswith("index") and m.name[5:].isdigit():
+            m = Mention("entity", f"dim{int(m.name[5:]) + shift}", m.start, m.end, m.negated, m.paren)
+        out.append(m)
+    return out
+
+
 def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
     """Token ranges of claim units."""
     tokens = ann.tokens
@@ -188,8 +205,11 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
         while j < len(tokens) and (tokens[j].key in SKIP_KEYS or tokens[j].key in _BEFORE_LINK
                                    or tokens[j].key == "not"):
             j += 1
-        return j < len(tokens) and (tokens[j].key in LINKS or (
-            not link_only and j in starts and starts[j].kind == "role"))
+        if j < len(tokens) and tokens[j].key in LINKS:
+            return True
+        # "2nd the number of time steps": a role within a few words
+        return not link_only and any(k in starts and starts[k].kind == "role" for k in range(j, min(j + 3, len(tokens)))
+                                     if all(tokens[x].key in _COUNT_WORDS for x in range(j, k)))
 
     for i, t in enumerate(tokens):
         k = t.key
@@ -230,11 +250,11 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
 
 def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Group],
                 default_subject: str | None = None, modifiers: frozenset[str] = frozenset(),
-                aliases: dict[str, str] | None = None,
+                aliases: dict[str, str] | None = None, dimension_roles: frozenset[str] = frozenset(),
                 same_roles: frozenset[str] = frozenset({"same", "duplicated"}),
                 differ_roles: frozenset[str] = frozenset({"different"})) -> tuple[list[Claim], list[Mention]]:
     """Every claim of the answer, and the mentions it was read from."""
-    mentions = find_mentions(ann, entities, roles)
+    mentions = index_base(find_mentions(ann, entities, roles))
     keys = [t.key for t in ann.tokens]
     aliases = aliases or {}
     claims: list[Claim] = []
@@ -247,7 +267,7 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
         if b < len(keys) and keys[b] == "?" or keys[b - 1] == "?":
             continue  # a question asserts nothing
         claims.extend(_read_unit(u, a, b, ms, ann, keys, previous, default_subject, modifiers, aliases,
-                                 same_roles | differ_roles))
+                                 same_roles | differ_roles, dimension_roles))
         if u == 0:
             opener = next((k for k in keys if k not in SKIP_KEYS and k not in ("(", "\n")), "")
             if opener in YES or opener in NO:
@@ -258,7 +278,61 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
             # the whole answer names one entity: "the output", "output of the LSTM"
             claims.append(Claim(ms[0].name, "alone", ms[0].negated, u, (ms[0].start, ms[0].end)))
         claims.extend(_sameness(u, ms, claims, keys, same_roles, differ_roles, aliases))
+    if dimension_roles:
+        # the unit id past the last: a list claims nothing with the units' subjects
+        claims.extend(_in_order(len(claims) + 10_000, mentions, keys, dimension_roles))
+        claims.extend(_sized(ann, keys, entities, roles, dimension_roles, mentions))
     return claims, mentions
+
+
+_TUPLE_GLUE = frozenset({",", "x", "|", "/", "(", ")", "[", "]", "then", "by", ":", "*", "\n", ";", "-"})
+_SEPARATORS = frozenset({",", "x", "|", "/", "*", "then", "by", ";", "\n", "-", "]"})
+
+
+def _sized(ann: Annotated, keys: list[str], entities: dict[str, Group], roles: dict[str, Group],
+           dimension_roles: frozenset[str], mentions: list[Mention]) -> list[Claim]:
+    """"across all 8 time steps": a size right before a dimension's role ties them, even where a
+    longer phrasing ("all 8 time steps" = every step) took the words."""
+    sizes: dict[str, str] = {}
+    for name, g in entities.items():
+        for p in g.phrases:
+            if name.startswith("dim") and len(p) == 1 and p[0].isdigit():
+                sizes[p[0]] = name
+    seq = [i for i, k in enumerate(keys) if k not in SKIP_KEYS]
+    covered = {i for m in mentions if m.kind == "entity" for i in range(m.start, m.end)}
+    out = []
+    for n, i in enumerate(seq[:-1]):
+        if keys[i] not in sizes or i in covered or ann.negated[i]:
+            continue
+        for name in dimension_roles:
+            for phrase in roles[name].by_first.get(keys[seq[n + 1]], ()):
+                if _phrase_at(keys, seq, n + 1, phrase) is not None:
+                    out.append(Claim(sizes[keys[i]], name, False, -1, (i, seq[n + 1] + 1)))
+                    break
+    return out
+
+
+def _in_order(u: int, ms: list[Mention], keys: list[str], dimension_roles: frozenset[str]) -> list[Claim]:
+    """"(batch, timesteps, features)", "samples x time x features": the K-th role names dimension K."""
+    runs: list[list[Mention]] = [[]]
+    for m in ms:
+        run = runs[-1]
+        glue = keys[run[-1].end:m.start] if run else []
+        if m.kind == "role" and m.name in dimension_roles and (not run or (
+                all(k in _TUPLE_GLUE or k in SKIP_KEYS for k in glue)
+                and any(k in _SEPARATORS for k in glue) and m.name not in {r.name for r in run})):
+            run.append(m)
+        elif m.kind == "role" and m.name in dimension_roles:
+            runs.append([m])
+        else:
+            runs.append([])
+    tied = {m.end for m in ms if m.kind == "entity"}  # "8 timesteps": tied to its number, not a list item
+    out = []
+    for run in runs:
+        if len(run) >= 2 and not any(r.start in tied for r in run):
+            for k, m in enumerate(run, 1):
+                out.append(Claim(f"dim{k}", m.name, m.negated, u, (m.start, m.end)))
+    return out
 
 
 def _sameness(u: int, ms: list[Mention], claims: list[Claim], keys: list[str], same_roles: frozenset[str],
@@ -322,7 +396,8 @@ def _link_after(keys: list[str], m: Mention, b: int) -> bool:
 
 def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: list[str],
                previous: list[str], default_subject: str | None, modifiers: frozenset[str],
-               aliases: dict[str, str], same_roles: frozenset[str]) -> list[Claim]:
+               aliases: dict[str, str], same_roles: frozenset[str],
+               dimension_roles: frozenset[str] = frozenset()) -> list[Claim]:
     out: list[Claim] = []
     subjects: list[str] = []
     collecting = True  # still reading the subject (no link or role yet)
@@ -330,7 +405,13 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
     first = next((k for k in keys[a:b] if k not in SKIP_KEYS and k not in _LEAD), "")
     inherited = first in PRONOUNS
 
+    sized: set[str] = set()  # subjects given a dimension role in this unit: one each
+
     def claim(s: str, role: str, neg: bool, m: Mention) -> None:
+        if role in dimension_roles:
+            if s in sized:
+                return  # "8 is the number of time steps in the sequence": the first role is the claim
+            sized.add(s)
         out.append(Claim(s, role, neg, u, (m.start, m.end)))
 
     ms = [m for m in ms if not (m.kind == "entity" and any(
@@ -376,8 +457,8 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 claim(m.name, "=" + owner, m.negated, m)
             elif collecting and not m.paren and before in ("of", "from", "in", "for", "by") and subjects:
                 pass  # "the output of the LSTM": the LSTM owns the subject
-            elif collecting and not m.paren:
-                subjects.append(m.name)
+            elif collecting and (not m.paren or subjects and coordinated and ms[idx - 1].paren):
+                subjects.append(m.name)  # "output and h", "(1, 8, 2)"
             elif m.paren and not subjects and not linked:
                 # "the last hidden state (h)", "middle (h) = ...": the bracket names the subject
                 for r in _roles_before(ms, idx):
@@ -385,6 +466,8 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 subjects, collecting = [m.name], True
             elif not m.paren and _link_after(keys, m, b) and before not in NOT_SUBJECT_BEFORE:
                 subjects, collecting, linked, last_object = [m.name], True, False, None
+            elif len(subjects) >= 2 and linked and m.name in subjects:
+                subjects = [m.name]  # "(1, 8, 2) -> one sequence, ...": the one described next
             elif subjects and linked and (_equates(between) and (
                     any(k in LINKS for k in between) or ms[idx - 1].kind == "role")
                     or coordinated and last_object is not None):
@@ -405,6 +488,10 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 prev_end = m.end
                 continue
             collecting = False
+            lead = next((k for k in reversed(keys[a + 1:m.start]) if k not in SKIP_KEYS), "")
+            if m.name in dimension_roles and lead in _MODIFYING:
+                prev_end = m.end  # "2 features per timestep": the time steps say which features
+                continue
             owner = _bracket_owner(ms, idx, keys)
             if m.name in modifiers:
                 # "only": about the nearest entity ("returns only the output", "output only")
@@ -425,17 +512,35 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
             # with nobody named, the claim is the answer's own ("the hidden state is returned as output")
             targets = [owner] if owner else subjects or (previous if inherited or continues else []) or (
                 [default_subject] if default_subject else ["answer"])
+            prev = ms[idx - 1] if idx > 0 else None
+            if prev is not None and prev.kind == "entity" and not prev.paren \
+                    and all(k in SKIP_KEYS for k in between):
+                # an entity with its role right after it: "8 time points", "2 values (features)"
+                claim(prev.name, m.name, m.negated, m)
+                prev_end = m.end
+                continue
+            if idx > 0 and nxt is not None and nxt.kind == "entity" and nxt.paren == m.paren \
+                    and any(k in LINKS for k in keys[m.end:nxt.start]) \
+                    and all(k in LINKS or k in SKIP_KEYS for k in keys[m.end:nxt.start]):
+                # "..., num_features = 2": the role names the entity after its link
+                claim(nxt.name, m.name, m.negated, m)
+                prev_end = m.end
+                continue
             if nxt is not None and nxt.kind == "entity" and not nxt.paren and all(
                     k in SKIP_KEYS for k in keys[m.end:nxt.start]):
                 # a role before its entity: "the final output", "last h", "removed h and c"
                 claim(nxt.name, m.name, m.negated, m)
                 premod = m
-                if not subjects:
-                    subjects = list(targets) if owner is None and targets != [nxt.name] else []
+                if not subjects or (linked and nxt.name in subjects):
+                    # "(1, 8, 3) = (batch 1, ...)": the role is the 1's, not every dimension's
+                    if not subjects:
+                        subjects = list(targets) if owner is None and targets != [nxt.name] else []
                     prev_end = m.end
                     continue
-            for s in targets:
-                claim(s, m.name, m.negated, m)
+            if not (m.name in dimension_roles and len(targets) >= 2):
+                # a list of dimensions takes a list of roles one each (below), never one role all
+                for s in targets:
+                    claim(s, m.name, m.negated, m)
             if len(targets) >= 2:
                 spread.append((m, tuple(targets)))
             if not subjects and not owner:

@@ -80,7 +80,7 @@ def _grade(question: str, answer: str) -> GradeResult:
         return GradeResult(question, 0.0, rubric.max_score, [
             ConceptResult(c.id, c.points, False, c.hint, 0.9, "") for c in rubric.concepts])
     claims = read_claims(ann, rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
-                         rubric.aliases)[0] \
+                         rubric.aliases, rubric.dimension_roles)[0] \
         if rubric.entities else []
     verdicts: dict[str, Verdict] = {}
     assignment: list[Assignment] = []  # computed once, only for position concepts
@@ -183,7 +183,7 @@ def read_answer(question: str, answer: object) -> list[str]:
     _, tokens = tokenize(clean(answer))
     tokens = merge_compounds(correct_typos(tokens, rubric.vocab))
     claims, _ = read_claims(annotate(tokens), rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
-                         rubric.aliases)
+                         rubric.aliases, rubric.dimension_roles)
     seen = dict.fromkeys(
         f"{c.subject} {'is not' if c.negated else 'is'} {c.role}" for c in claims if c.role != "present"
         or c.negated)

@@ -42,6 +42,9 @@ def clean(text: str) -> str:
     """Unicode-fold: NFKC, casefold, drop accents, unify quotes and dashes."""
     # h_T / c_{T}: the last step; casefolding would make it h_t, any step
     text = text.replace("\u2260", " != ")  # NFKD would leave a bare "=" of "≠"
+    # "no. of features" and "# sequences" are counts, not a negation or a comment
+    text = re.sub(r"\b([Nn])o\.\s*(?=of\b)", "number ", text)
+    text = re.sub(r"#\s*(?=[A-Za-z])", "number of ", text)
     text = re.sub(r"\b([hHcC])_\{?T\}?(?![\w{(])", r"\1_last", unicodedata.normalize("NFKC", text)).casefold()
     text = "".join(
         ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
@@ -69,6 +72,8 @@ _CODE_RULES: list[tuple[str, tuple[str, ...]]] = [
     (r"\breturn_?sequences?\b", ("rseq",)),
     # "output = model.predict(data)": the student's code line, not a claim that output is the model
     (r"\b(\w+)\s*=\s*(?:\w+\.)?predict\s*\([^)]*\)", ("{0}", "assigned")),
+    # "t = 1..8", "0...7": a range of indices, not a size
+    (r"\b\d+\s*(?:\.{2,3}|\u2026)\s*\d+\b", ("range",)),
     # [h_1, h_2, ..., h_8]: the hidden state at every step
     (r"\b([hc])_?\{?1\}?\s*,\s*[hc]_?\{?2\}?(?:\s*,\s*(?:\.{2,3}|\u2026|[hc]_?\{?\d\}?))*(?:\s*,\s*[hc]_?\{?(?:8|t|n)\}?)?",
      ("{0}", "every", "timestep")),

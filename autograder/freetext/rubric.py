@@ -103,6 +103,7 @@ class Rubric:
     prompt: tuple[str, ...] = ()  # the question's own words: pasting them earns nothing
     modifiers: frozenset[str] = frozenset()  # roles that belong to the nearest entity ("only")
     aliases: dict[str, str] = field(default_factory=dict)  # role -> entity it names in a comparison
+    dimension_roles: frozenset[str] = frozenset()  # roles a bare list assigns to dimensions in order
 
     @property
     def max_score(self) -> float:
@@ -199,6 +200,28 @@ def _alternatives(raw: object, names: set[str], where: str) -> tuple[tuple[Term,
     return tuple(tuple(_term(t, names, where) for t in str(alt).split(";")) for alt in raw)
 
 
+# ("the first number" is not one: "the second the number of time steps" would lose its role)
+_ORDINALS = {
+    1: ["first", "1st", "first one", "first value", "first entry", "first element"],
+    2: ["second", "2nd", "second one", "middle", "middle one"],
+    3: ["third", "3rd", "third one", "last one", "last dimension", "last dim", "last axis", "final one",
+        "final dimension"],
+}
+
+
+def dimension_entities(count: int, sizes: dict[str, int]) -> dict[str, list[str]]:
+    """Entity words for the dimensions of a shape: ordinals, "dim K"/"axis K" (index K, 0- or
+    1-based, see ``claims.index_base``) and each dimension's size ("8 time steps")."""
+    entities: dict[str, list[str]] = {}
+    for k in range(1, count + 1):
+        ords = _ORDINALS.get(k, []) if k < count else _ORDINALS[3]
+        words = [*ords, *(f"{o} {w}" for o in ords[:2] for w in ("dimension", "dim", "axis", "entry"))]
+        entities[f"dim{k}"] = words + [s for s, d in sizes.items() if d == k]
+    for k in range(count + 1):
+        entities[f"index{k}"] = [f"dim {k}", f"dimension {k}", f"axis {k}", f"dim{k}", f"d{k}"]
+    return entities
+
+
 def parse_rubric(data: dict, source: str) -> Rubric:
     question = data.get("question")
     if not isinstance(question, str):
@@ -207,7 +230,14 @@ def parse_rubric(data: dict, source: str) -> Rubric:
     pos = data.get("positions") or {}
     pterms = {name: _group(name, ph, source) for name, ph in (pos.get("terms") or {}).items()}
     pvalues = {str(k): int(v) for k, v in (pos.get("values") or {}).items()}
-    entities = {n: _group(n, ph, source) for n, ph in (data.get("entities") or {}).items()}
+    raw_entities = dict(data.get("entities") or {})
+    dims = data.get("dimensions")
+    if dims is not None:
+        if not isinstance(dims, dict) or not isinstance(dims.get("count"), int):
+            raise RubricError(f"{source}: 'dimensions' needs a 'count' (and 'sizes': size -> dimension)")
+        sizes = {str(k): int(v) for k, v in (dims.get("sizes") or {}).items()}
+        raw_entities.update(dimension_entities(dims["count"], sizes))
+    entities = {n: _group(n, ph, source) for n, ph in raw_entities.items()}
     roles = {n: _group(n, ph, source) for n, ph in (data.get("roles") or {}).items()}
     names = set(entities) | set(roles)
     concepts = []
@@ -267,8 +297,11 @@ def parse_rubric(data: dict, source: str) -> Rubric:
     bad = {k: v for k, v in aliases.items() if k not in roles or v not in entities}
     if bad:
         raise RubricError(f"{source}: aliases {bad} must map a role to an entity")
+    dimension_roles = frozenset((dims or {}).get("roles") or ())
+    if dimension_roles - set(roles):
+        raise RubricError(f"{source}: dimensions.roles {sorted(dimension_roles - set(roles))} are not roles")
     return Rubric(question, tuple(concepts), pterms, pvalues, int(pos.get("ndims", 3)), vocab,
-                  entities, roles, subject, prompt, modifiers, aliases)
+                  entities, roles, subject, prompt, modifiers, aliases, dimension_roles)
 
 
 def with_vocabulary(data: dict, shared: dict) -> dict:

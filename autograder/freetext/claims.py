@@ -273,10 +273,11 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
             if opener in YES or opener in NO:
                 # "Yes, ..." / "No, ...": the answer to a yes/no question
                 claims.append(Claim("answer", "yes", opener in NO, 0, (0, 1)))
-        if u == 0 and b == len(keys) and len(ms) == 1 and ms[0].kind == "entity" and all(
-                k in ALONE_FILLER for i, k in enumerate(keys) if not ms[0].start <= i < ms[0].end):
+        named = [m for m in ms if not (m.kind == "entity" and "of" in keys[max(0, m.start - 2):m.start])]
+        if u == 0 and b == len(keys) and len(named) == 1 and named[0].kind == "entity" and all(
+                k in ALONE_FILLER for i, k in enumerate(keys) if not named[0].start <= i < named[0].end):
             # the whole answer names one entity: "the output", "output of the LSTM"
-            claims.append(Claim(ms[0].name, "alone", ms[0].negated, u, (ms[0].start, ms[0].end)))
+            claims.append(Claim(named[0].name, "alone", named[0].negated, u, (named[0].start, named[0].end)))
         claims.extend(_sameness(u, ms, claims, keys, same_roles, differ_roles, aliases))
     if dimension_roles:
         # the unit id past the last: a list claims nothing with the units' subjects
@@ -318,8 +319,10 @@ def _in_order(u: int, ms: list[Mention], keys: list[str], dimension_roles: froze
     for m in ms:
         run = runs[-1]
         glue = keys[run[-1].end:m.start] if run else []
-        if m.kind == "role" and m.name in dimension_roles and (not run or (
-                all(k in _TUPLE_GLUE or k in SKIP_KEYS for k in glue)
+        if m.kind == "role" and m.name in dimension_roles and run and any(k in ("(", "[") for k in glue):
+            runs.append([m])  # "... at each time step, (batch, time, units)": the bracket is the list
+        elif m.kind == "role" and m.name in dimension_roles and (not run or (
+                all(k in _TUPLE_GLUE or k in SKIP_KEYS or k in _COUNT_WORDS for k in glue)
                 and any(k in _SEPARATORS for k in glue) and m.name not in {r.name for r in run})):
             run.append(m)
         elif m.kind == "role" and m.name in dimension_roles:
@@ -514,7 +517,8 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 [default_subject] if default_subject else ["answer"])
             prev = ms[idx - 1] if idx > 0 else None
             if prev is not None and prev.kind == "entity" and not prev.paren \
-                    and all(k in SKIP_KEYS for k in between):
+                    and all(k in SKIP_KEYS for k in between) \
+                    and next((k for k in reversed(keys[a:prev.start]) if k not in SKIP_KEYS), "") != "of":
                 # an entity with its role right after it: "8 time points", "2 values (features)"
                 claim(prev.name, m.name, m.negated, m)
                 prev_end = m.end
@@ -527,8 +531,9 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 prev_end = m.end
                 continue
             if nxt is not None and nxt.kind == "entity" and not nxt.paren and all(
-                    k in SKIP_KEYS for k in keys[m.end:nxt.start]):
-                # a role before its entity: "the final output", "last h", "removed h and c"
+                    k in SKIP_KEYS or (k == "of" and m.name in dimension_roles) for k in keys[m.end:nxt.start]):
+                # a role before its entity: "the final output", "last h", "removed h and c",
+                # "a sequence length of 8"
                 claim(nxt.name, m.name, m.negated, m)
                 premod = m
                 if not subjects or (linked and nxt.name in subjects):

@@ -27,6 +27,8 @@ sequence sequences frequency consequence return returns retain retains retained
 predict predicted prediction predictions present presents prevent same some seem
 seems these theses thesis number numbers member members remember timer timers
 summary summarize summarized memory memories
+with when then them they also only just will were have here more most some like very into over
+ones last next both none each thus than does done made make back rows sums half full holds hold
 """.split())
 
 

@@ -52,6 +52,8 @@ _BEFORE_LINK = frozenset({"(", ")", "[", "]", "onli", "just", "also", "still", "
 # Words an answer that only names an entity may also hold: "the output of the LSTM".
 ALONE_FILLER = SKIP_KEYS | frozenset({"of", "lstm", "layer", "model", "it", "now", "return", "is", "just",
                                       "onli", "from", ".", "!", "the", "array", "tensor", "(", ")", ","})
+QUESTION_WORDS = frozenset({"is", "are", "doe", "do", "what", "which", "how", "whi", "can", "could", "was",
+                            "were", "will", "would", "should", "ani", "if"})
 YES = frozenset({"yes", "yeah", "yep", "yup", "ye", "true", "correct", "indeed"})
 NO = frozenset({"no", "nope", "nah"})
 # Words that may stand between a link and the entity it equates: "is exactly the same as h".
@@ -264,8 +266,9 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
         content = [k for k in keys[a:b] if k not in ("(", ")", ",", "[", "]")]
         if len(ms) >= LIST_MIN_MENTIONS and not any(k in FUNCTION for k in content):
             continue  # a keyword list asserts nothing
-        if b < len(keys) and keys[b] == "?" or keys[b - 1] == "?":
-            continue  # a question asserts nothing
+        if (b < len(keys) and keys[b] == "?" or keys[b - 1] == "?") and next(
+                (k for k in keys[a:b] if k not in _LEAD and k not in SKIP_KEYS and k != "\n"), "") in QUESTION_WORDS:
+            continue  # a question asserts nothing ("is there any duplication?")
         claims.extend(_read_unit(u, a, b, ms, ann, keys, previous, default_subject, modifiers, aliases,
                                  same_roles | differ_roles, dimension_roles))
         if u == 0:
@@ -319,7 +322,8 @@ def _in_order(u: int, ms: list[Mention], keys: list[str], dimension_roles: froze
     for m in ms:
         run = runs[-1]
         glue = keys[run[-1].end:m.start] if run else []
-        if m.kind == "role" and m.name in dimension_roles and run and any(k in ("(", "[") for k in glue):
+        if m.kind == "role" and m.name in dimension_roles and run and any(k in ("(", "[") for k in glue) \
+                and not any(k in (")", "]") for k in glue):
             runs.append([m])  # "... at each time step, (batch, time, units)": the bracket is the list
         elif m.kind == "role" and m.name in dimension_roles and (not run or (
                 all(k in _TUPLE_GLUE or k in SKIP_KEYS or k in _COUNT_WORDS for k in glue)
@@ -461,7 +465,8 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
             elif collecting and not m.paren and before in ("of", "from", "in", "for", "by") and subjects:
                 pass  # "the output of the LSTM": the LSTM owns the subject
             elif collecting and (not m.paren or subjects and coordinated and ms[idx - 1].paren):
-                subjects.append(m.name)  # "output and h", "(1, 8, 2)"
+                if m.name not in subjects:
+                    subjects.append(m.name)  # "output and h", "(1, 8, 2)"; "the first dimension, 1, ..." once
             elif m.paren and not subjects and not linked:
                 # "the last hidden state (h)", "middle (h) = ...": the bracket names the subject
                 for r in _roles_before(ms, idx):
@@ -530,7 +535,7 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 claim(nxt.name, m.name, m.negated, m)
                 prev_end = m.end
                 continue
-            if nxt is not None and nxt.kind == "entity" and not nxt.paren and all(
+            if nxt is not None and nxt.kind == "entity" and nxt.paren == m.paren and all(
                     k in SKIP_KEYS or (k == "of" and m.name in dimension_roles) for k in keys[m.end:nxt.start]):
                 # a role before its entity: "the final output", "last h", "removed h and c",
                 # "a sequence length of 8"

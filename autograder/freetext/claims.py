@@ -233,7 +233,9 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
             cut.append(i)
             has_link = has_role = seen_mention = False
             continue
-        if k in SOFT_BREAKS or k == ":":
+        if k == "/" and i in ends and i + 1 in starts and starts[i + 1].kind == "entity":
+            pass  # "output/h": one pair, never two claims
+        elif k in SOFT_BREAKS or k == ":":
             ready = has_link if k == ":" else has_role or has_link
             if ready and (k not in (",", "/", "and", ":") or opens_claim(i, k == "and" and not has_role)):
                 cut.append(i)
@@ -352,7 +354,8 @@ def _sameness(u: int, ms: list[Mention], claims: list[Claim], keys: list[str], s
         if m.kind != "role" or (m.name not in same_roles and m.name not in differ_roles):
             continue
         neg = m.negated != (m.name in differ_roles)
-        names = []
+        names: list[str] = []
+        names_end = m.end
         for e in reversed(ms[:idx]):
             if e.kind == "role" and e.name in aliases:
                 e = Mention("entity", aliases[e.name], e.start, e.end, e.negated, e.paren)
@@ -369,6 +372,15 @@ def _sameness(u: int, ms: list[Mention], claims: list[Claim], keys: list[str], s
             later = ms[idx + 2] if idx + 2 < len(ms) else None
             if later is not None and later.kind == "entity" and keys[nxt.end:later.start] in (["and"], ["&"]):
                 names.append(later.name)  # "between output and h"
+        if not names:
+            # "dup: output <-> h", "duplicates - output and h": the pair follows
+            for e in ms[idx + 1:]:
+                if e.kind != "entity" or not all(
+                        k in COORDINATORS or k in (":", "-", "between") or k in SKIP_KEYS
+                        for k in keys[(names_end if names else m.end):e.start]):
+                    break
+                names.append(e.name)
+                names_end = e.end
         names += [c.subject for c in claims if c.unit == u and c.span == (m.start, m.end)
                   and c.subject not in ("answer",)]
         names = list(dict.fromkeys(names))
@@ -382,7 +394,8 @@ def _sameness(u: int, ms: list[Mention], claims: list[Claim], keys: list[str], s
                 for y in names:
                     if x != y:
                         out.append(Claim(x, "=" + y, neg, u, (m.start, m.end)))
-        for x in names or list(dict.fromkeys(subjects))[:1] or ["answer"]:
+        compared = any(k in ("as", "to", "like") for k in keys[m.end:m.end + 2])
+        for x in names or list(dict.fromkeys(subjects))[:1] or ([] if compared else ["answer"]):
             out.append(Claim(x, "=*", neg, u, (m.start, m.end)))
     return out
 
@@ -456,7 +469,7 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
             if named_as is not None:
                 claim(named_as, "=" + m.name, m.negated, m)  # "h_T as the last row"
                 claim(m.name, "=" + named_as, m.negated, m)
-            if inverted is not None and not subjects and idx == 1:
+            if inverted is not None and not subjects and all(x.kind == "role" for x in ms[:idx]):
                 claim(m.name, inverted.name, inverted.negated, inverted)
                 subjects, collecting, linked = [m.name], False, True
             elif owner is not None:
@@ -464,6 +477,10 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 claim(m.name, "=" + owner, m.negated, m)
             elif collecting and not m.paren and before in ("of", "from", "in", "for", "by") and subjects:
                 pass  # "the output of the LSTM": the LSTM owns the subject
+            elif collecting and not subjects and before in ("for", "in", "unlike", "like", "with") \
+                    and all(k in _LEAD or k in SKIP_KEYS or k in ("for", "in", "unlike", "like", "with", "a")
+                            for k in keys[a:m.start]):
+                pass  # "for a GRU, the hidden state is the output": the setting, not the subject
             elif collecting and (not m.paren or subjects and coordinated and ms[idx - 1].paren):
                 if m.name not in subjects:
                     subjects.append(m.name)  # "output and h", "(1, 8, 2)"; "the first dimension, 1, ..." once

@@ -349,7 +349,7 @@ def _sameness(u: int, ms: list[Mention], claims: list[Claim], keys: list[str], s
     """Sameness words equate the entities before them ("output and h are the same") and the one
     they compare with ("the same as h"); negated or "different", they tell them apart."""
     out: list[Claim] = []
-    subjects = [c.subject for c in claims if c.unit == u]
+    subjects = [c.subject for c in claims if c.unit == u and c.subject != "answer"]
     for idx, m in enumerate(ms):
         if m.kind != "role" or (m.name not in same_roles and m.name not in differ_roles):
             continue
@@ -360,8 +360,8 @@ def _sameness(u: int, ms: list[Mention], claims: list[Claim], keys: list[str], s
             if e.kind == "role" and e.name in aliases:
                 e = Mention("entity", aliases[e.name], e.start, e.end, e.negated, e.paren)
             if e.kind == "entity":
-                if ":" in keys[e.end:m.start]:
-                    break  # "(output, h, c): the first two are equal"
+                if any(k in (":", "(", ")") for k in keys[e.end:m.start]):
+                    break  # "(output, h, c): the first two are equal", "(output = h), ... c to be different"
                 names.insert(0, e.name)
         nxt = ms[idx + 1] if idx + 1 < len(ms) else None
         if nxt is not None and nxt.kind == "role" and nxt.name in aliases:

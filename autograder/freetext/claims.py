@@ -469,7 +469,9 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
             if named_as is not None:
                 claim(named_as, "=" + m.name, m.negated, m)  # "h_T as the last row"
                 claim(m.name, "=" + named_as, m.negated, m)
-            if inverted is not None and not subjects and all(x.kind == "role" for x in ms[:idx]):
+            own_role = idx + 1 < len(ms) and ms[idx + 1].kind == "role" and all(
+                k in SKIP_KEYS for k in keys[m.end:ms[idx + 1].start])
+            if inverted is not None and not subjects and not own_role and all(x.kind == "role" for x in ms[:idx]):
                 claim(m.name, inverted.name, inverted.negated, inverted)
                 subjects, collecting, linked = [m.name], False, True
             elif owner is not None:
@@ -513,8 +515,9 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 prev_end = m.end
                 continue
             collecting = False
-            lead = next((k for k in reversed(keys[a + 1:m.start]) if k not in SKIP_KEYS), "")
-            if m.name in dimension_roles and lead in _MODIFYING:
+            lead = [k for k in keys[a:m.start] if k not in SKIP_KEYS][-2:]
+            if m.name in dimension_roles and lead and (lead[-1] in _MODIFYING or len(lead) == 2 and lead[0] in (
+                    _MODIFYING - {"/"}) and lead[1] in ("that", "this", "each", "everi", "one")):
                 prev_end = m.end  # "2 features per timestep": the time steps say which features
                 continue
             owner = _bracket_owner(ms, idx, keys)

@@ -52,6 +52,7 @@ _BEFORE_LINK = frozenset({"(", ")", "[", "]", "onli", "just", "also", "still", "
 # Words an answer that only names an entity may also hold: "the output of the LSTM".
 ALONE_FILLER = SKIP_KEYS | frozenset({"of", "lstm", "layer", "model", "it", "now", "return", "is", "just",
                                       "onli", "from", ".", "!", "the", "array", "tensor", "(", ")", ","})
+HYPOTHETICAL = frozenset({"whether", "if", "unless"})
 QUESTION_WORDS = frozenset({"is", "are", "doe", "do", "what", "which", "how", "whi", "can", "could", "was",
                             "were", "will", "would", "should", "ani", "if"})
 YES = frozenset({"yes", "yeah", "yep", "yup", "ye", "true", "correct", "indeed"})
@@ -69,7 +70,7 @@ _COUNT_WORDS = frozenset({"number", "amount", "count", "size", "of", "quantiti"}
 # Words before a unit's first real word: "so now it ...".
 _LEAD = frozenset({",", "(", ")", "and", "but", "so", "now", "then", "basic", "also", "well", "ok", "still", ":"})
 # Words that always start a new claim.
-CLAUSE_CUTS = frozenset({"but", "howev", "wherea", "while", "whilst", "so", "becaus", "sinc", "therefor",
+CLAUSE_CUTS = frozenset({"but", "howev", "wherea", "while", "whilst", "so", "becaus", "sinc", "therefor", "whether",
                          "henc", "thus", "although", "though", "which", "instead", "yet", "bc", "caus", "cuz"})
 # Function words: a unit with none of them and many mentions is a keyword list, not a claim.
 FUNCTION = LINKS | SKIP_KEYS | frozenset({
@@ -115,6 +116,10 @@ def _phrase_at(keys: list[str], seq: list[int], i: int, phrase: tuple[str, ...])
                 return None
             pos += 1
             continue
+        if pos < len(seq) and keys[seq[pos]] == "(":
+            close = next((x for x in range(pos, min(pos + 10, len(seq))) if keys[seq[x]] == ")"), None)
+            if close is not None:
+                pos = close + 1  # "one (1, 3) array": a shape in brackets between the words
         for gap in range(MAX_GAP + 1):
             j = pos + gap
             if j >= len(seq):
@@ -268,6 +273,9 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
         content = [k for k in keys[a:b] if k not in ("(", ")", ",", "[", "]")]
         if len(ms) >= LIST_MIN_MENTIONS and not any(k in FUNCTION for k in content):
             continue  # a keyword list asserts nothing
+        opening = next((k for k in keys[a:b] if k not in _LEAD and k not in SKIP_KEYS and k != "\n"), "")
+        if opening in HYPOTHETICAL:
+            continue  # "whether the states get returned", "if you keep output, h, c = ...": no claim
         if (b < len(keys) and keys[b] == "?" or keys[b - 1] == "?") and next(
                 (k for k in keys[a:b] if k not in _LEAD and k not in SKIP_KEYS and k != "\n"), "") in QUESTION_WORDS:
             continue  # a question asserts nothing ("is there any duplication?")
@@ -678,8 +686,8 @@ def holds(term: Term, claims: list[Claim]) -> tuple[int, int] | None:
 
 def contradicted(term: Term, claims: list[Claim]) -> bool:
     """Whether the answer also claims the opposite of a one-role term."""
-    if len(term.roles) != 1:
-        return False
+    if len(term.roles) != 1 or term.roles[0] == "present":
+        return False  # naming h again later does not take back "no h"
     return any(c.role == term.roles[0] and c.negated != term.negated
                and (term.subject == "*" or c.subject == term.subject) for c in claims)
 

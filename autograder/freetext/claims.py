@@ -68,7 +68,9 @@ _MODIFYING = frozenset({"per", "each", "everi", "at", "in", "on", "for", "from",
 # "the number of": words before a role that still make it the role's phrase
 _COUNT_WORDS = frozenset({"number", "amount", "count", "size", "of", "quantiti"})
 # Words before a unit's first real word: "so now it ...".
-_LEAD = frozenset({",", "(", ")", "and", "but", "so", "now", "then", "basic", "also", "well", "ok", "still", ":"})
+_LEAD = frozenset({",", "(", ")", "and", "but", "so", "now", "then", "basic", "also", "well", "ok", "still", ":",
+                   "becaus", "sinc", "therefor", "henc", "thus", "wherea", "while", "although", "though", "yet",
+                   "bc", "caus", "cuz"})
 # Words that always start a new claim.
 CLAUSE_CUTS = frozenset({"but", "howev", "wherea", "while", "whilst", "so", "becaus", "sinc", "therefor", "whether",
                          "henc", "thus", "although", "though", "which", "instead", "yet", "bc", "caus", "cuz"})
@@ -242,7 +244,7 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
             pass  # "output/h": one pair, never two claims
         elif k in SOFT_BREAKS or k == ":":
             ready = has_link if k == ":" else has_role or has_link
-            if ready and (k not in (",", "/", "and", ":") or opens_claim(i, k == "and" and not has_role)):
+            if ready and (k not in (",", "/", "and") or opens_claim(i, k == "and" and not has_role)):
                 cut.append(i)
                 has_link = has_role = seen_mention = False
                 continue
@@ -445,7 +447,7 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
     ms = [m for m in ms if not (m.kind == "entity" and any(
         k in FORMULA for k in keys[max(a, m.start - 2):m.start]))]  # operands of a formula
     spread: list[tuple[Mention, tuple[str, ...]]] = []  # roles given to several subjects at once
-    inverted: Mention | None = None  # a role the unit opens with, before its link
+    inverted: list[Mention] = []  # the roles the unit opens with, before its link
     last_named: str | None = None  # what a following "it"/"which" refers to
     prev_end = a
     last_object: str | None = None
@@ -479,8 +481,9 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 claim(m.name, "=" + named_as, m.negated, m)
             own_role = idx + 1 < len(ms) and ms[idx + 1].kind == "role" and all(
                 k in SKIP_KEYS for k in keys[m.end:ms[idx + 1].start])
-            if inverted is not None and not subjects and not own_role and all(x.kind == "role" for x in ms[:idx]):
-                claim(m.name, inverted.name, inverted.negated, inverted)
+            if inverted and not subjects and not own_role and all(x.kind == "role" for x in ms[:idx]):
+                for r in inverted:
+                    claim(m.name, r.name, r.negated, r)
                 subjects, collecting, linked = [m.name], False, True
             elif owner is not None:
                 claim(owner, "=" + m.name, m.negated, m)  # "its output (final h)"
@@ -536,15 +539,16 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                     claim(target, m.name, m.negated, m)
                     prev_end = m.end
                     continue
-            if not owner and not subjects and not inherited and idx == 0 and _link_after(keys, m, b):
+            if not owner and not subjects and not inherited and all(x.kind == "role" for x in ms[:idx]) \
+                    and _link_after(keys, m, b):
                 # "The hidden state is the working state": about the role, not an entity;
-                # "the hidden state is the output": the entity after the link has the role
-                inverted = m
+                # "the last hidden state is the output": the entity after the link has the roles
+                inverted = ms[:idx + 1]
                 prev_end = m.end
                 continue
             nxt = ms[idx + 1] if idx + 1 < len(ms) else None
             # ", after the last step": a comma's continuation is about the same subject
-            continues = idx == 0 and not linked and keys[a] in (",", "and", "/") and m.start - a <= 3
+            continues = idx == 0 and not linked and keys[a] in (",", "and", "/", ":") and m.start - a <= 3
             # with nobody named, the claim is the answer's own ("the hidden state is returned as output")
             targets = [owner] if owner else subjects or (previous if inherited or continues else []) or (
                 [default_subject] if default_subject else ["answer"])
@@ -571,7 +575,9 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 premod = m
                 if not subjects or (linked and nxt.name in subjects):
                     # "(1, 8, 3) = (batch 1, ...)": the role is the 1's, not every dimension's
-                    if not subjects:
+                    if not subjects and targets == ["answer"]:
+                        subjects = [nxt.name]  # "the last output of an LSTM is its last hidden state"
+                    elif not subjects:
                         subjects = list(targets) if owner is None and targets != [nxt.name] else []
                     prev_end = m.end
                     continue
@@ -581,14 +587,16 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                     claim(s, m.name, m.negated, m)
             if len(targets) >= 2:
                 spread.append((m, tuple(targets)))
-            if not subjects and not owner:
+            if not subjects and not owner and targets != ["answer"]:
                 subjects = list(targets)
         prev_end = m.end
-    if inverted is not None and default_subject and not any(c.span == (inverted.start, inverted.end) for c in out):
-        claim(default_subject, inverted.name, inverted.negated, inverted)  # "all hidden states: (1, 8, 3)"
+    for r in inverted:
+        if default_subject and not any(c.span == (r.start, r.end) and c.subject != "answer" for c in out):
+            claim(default_subject, r.name, r.negated, r)  # "all hidden states: (1, 8, 3)"
     if spread and len(spread) == len(spread[0][1]) and len({t for _, t in spread}) == 1 \
             and len({m.name for m, _ in spread}) == len(spread) and all(
-                any(k in ("and", ",", "/", "respect") for k in keys[x.end:y.start])
+                any(k in ("and", ",", "/") for k in keys[x.end:y.start])
+                and all(k in COORDINATORS or k in SKIP_KEYS or k in ("respect", "(", ")") for k in keys[x.end:y.start])
                 for (x, _), (y, _) in itertools.pairwise(spread)):
         # "h and c are the hidden and cell states": one role each, in order
         drop = {(m.start, m.end) for m, _ in spread}

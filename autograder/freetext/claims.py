@@ -527,7 +527,8 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 continue
             collecting = False
             lead = [k for k in keys[a:m.start] if k not in SKIP_KEYS][-2:]
-            if m.name in dimension_roles and lead and (lead[-1] in _MODIFYING or len(lead) == 2 and lead[0] in (
+            own_entity = any(x.kind == "entity" for x in ms[idx + 1:])  # "/ timesteps = 8", not "/ timestep"
+            if m.name in dimension_roles and lead and not (m.start == a + 1 and own_entity) and (lead[-1] in _MODIFYING or len(lead) == 2 and lead[0] in (
                     _MODIFYING - {"/"}) and lead[1] in ("that", "this", "each", "everi", "one")):
                 prev_end = m.end  # "2 features per timestep": the time steps say which features
                 continue
@@ -658,8 +659,9 @@ def _bracket_owner(ms: list[Mention], idx: int, keys: list[str]) -> str | None:
     j = idx - 1
     while j >= 0 and ms[j].paren and ms[j].kind == "role":
         j -= 1
-    if j >= 0 and ms[j].kind == "entity" and not ms[j].paren and keys[ms[j].end:ms[j].end + 1] == ["("]:
-        return ms[j].name
+    if j >= 0 and ms[j].kind == "entity" and not ms[j].paren and "(" in keys[ms[j].end:ms[j].end + 2] \
+            and ")" not in keys[ms[j].end:m.start][:-1]:
+        return ms[j].name  # "output (last hidden state)", "2 values (features)"
     return None
 
 

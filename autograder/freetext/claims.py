@@ -448,6 +448,7 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
         k in FORMULA for k in keys[max(a, m.start - 2):m.start]))]  # operands of a formula
     spread: list[tuple[Mention, tuple[str, ...]]] = []  # roles given to several subjects at once
     inverted: list[Mention] = []  # the roles the unit opens with, before its link
+    setting: set[int] = set()  # mentions that set the scene ("for a GRU, ...")
     last_named: str | None = None  # what a following "it"/"which" refers to
     prev_end = a
     last_object: str | None = None
@@ -481,7 +482,8 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 claim(m.name, "=" + named_as, m.negated, m)
             own_role = idx + 1 < len(ms) and ms[idx + 1].kind == "role" and all(
                 k in SKIP_KEYS for k in keys[m.end:ms[idx + 1].start])
-            if inverted and not subjects and not own_role and all(x.kind == "role" for x in ms[:idx]):
+            if inverted and not subjects and not own_role and all(
+                    x.kind == "role" or i in setting for i, x in enumerate(ms[:idx])):
                 for r in inverted:
                     claim(m.name, r.name, r.negated, r)
                 subjects, collecting, linked = [m.name], False, True
@@ -491,9 +493,10 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
             elif collecting and not m.paren and before in ("of", "from", "in", "for", "by") and subjects:
                 pass  # "the output of the LSTM": the LSTM owns the subject
             elif collecting and not subjects and before in ("for", "in", "unlike", "like", "with") \
-                    and all(k in _LEAD or k in SKIP_KEYS or k in ("for", "in", "unlike", "like", "with", "a")
+                    and all(k in _LEAD or k in SKIP_KEYS or k in HARD_BREAKS or k in ("for", "in", "unlike", "like",
+                                                                                       "with", "a")
                             for k in keys[a:m.start]):
-                pass  # "for a GRU, the hidden state is the output": the setting, not the subject
+                setting.add(idx)  # "for a GRU, the hidden state is the output": the setting, not the subject
             elif collecting and (not m.paren or subjects and coordinated and ms[idx - 1].paren):
                 if m.name not in subjects:
                     subjects.append(m.name)  # "output and h", "(1, 8, 2)"; "the first dimension, 1, ..." once
@@ -528,8 +531,9 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
             collecting = False
             lead = [k for k in keys[a:m.start] if k not in SKIP_KEYS][-2:]
             own_entity = any(x.kind == "entity" for x in ms[idx + 1:])  # "/ timesteps = 8", not "/ timestep"
-            if m.name in dimension_roles and lead and not (m.start == a + 1 and own_entity) and (lead[-1] in _MODIFYING or len(lead) == 2 and lead[0] in (
-                    _MODIFYING - {"/"}) and lead[1] in ("that", "this", "each", "everi", "one")):
+            modifier = lead and (lead[-1] in _MODIFYING or len(lead) == 2 and lead[0] in (
+                _MODIFYING - {"/"}) and lead[1] in ("that", "this", "each", "everi", "one"))
+            if m.name in dimension_roles and modifier and not (m.start == a + 1 and own_entity):
                 prev_end = m.end  # "2 features per timestep": the time steps say which features
                 continue
             owner = _bracket_owner(ms, idx, keys)
@@ -540,11 +544,11 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                     claim(target, m.name, m.negated, m)
                     prev_end = m.end
                     continue
-            if not owner and not subjects and not inherited and all(x.kind == "role" for x in ms[:idx]) \
-                    and _link_after(keys, m, b):
+            if not owner and not subjects and not inherited and all(
+                    x.kind == "role" or i in setting for i, x in enumerate(ms[:idx])) and _link_after(keys, m, b):
                 # "The hidden state is the working state": about the role, not an entity;
                 # "the last hidden state is the output": the entity after the link has the roles
-                inverted = ms[:idx + 1]
+                inverted = [x for i, x in enumerate(ms[:idx + 1]) if i not in setting]
                 prev_end = m.end
                 continue
             nxt = ms[idx + 1] if idx + 1 < len(ms) else None

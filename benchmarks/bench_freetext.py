@@ -2,8 +2,10 @@
 
     .venv/bin/python benchmarks/bench_freetext.py
 
-Targets (from the issue): scoring one answer < 5 ms; importing the engine
-< 0.3 s in a fresh interpreter.  Prints measured figures; not a timed test.
+Targets (from the issue): scoring one answer under 5 ms at the median and under 20 ms at
+p99, for answers up to 3,000 characters; importing the engine < 0.3 s in a fresh
+interpreter.  Answers: our calibration set and the 1,200 labelled answers of writers
+who never saw the rubrics.  Prints measured figures; not a timed test.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CALIBRATION = ROOT / "tests" / "calibration" / "freetext.jsonl"
+CALIBRATION = [ROOT / "tests" / "calibration" / "freetext.jsonl",
+               *sorted((ROOT / "tests" / "calibration" / "labelled").glob("w*.jsonl"))]
 
 COLD_SNIPPET = (
     "import time; import autograder.freetext as f; t = time.perf_counter(); "
@@ -45,7 +48,8 @@ def main() -> None:
     from autograder.freetext.grading import _grade
     from autograder.freetext.rubric import load_rubric
 
-    rows = [json.loads(x) for x in CALIBRATION.read_text(encoding="utf-8").splitlines() if x.strip()]
+    rows = [json.loads(x) for path in CALIBRATION for x in path.read_text(encoding="utf-8").splitlines()
+            if x.strip()]
     t = time.perf_counter()
     for q in QUESTIONS:
         load_rubric(q)
@@ -54,7 +58,7 @@ def main() -> None:
     # Uncached: clear the per-answer cache before every call so each
     # measurement is a full normalise + match pass.
     per = []
-    for _ in range(5):
+    for _ in range(3):
         for r in rows:
             _grade.cache_clear()
             _correct.cache_clear()
@@ -62,11 +66,16 @@ def main() -> None:
             grade_answer(r["question"], r["answer"])
             per.append((time.perf_counter() - t) * 1000)
     per.sort()
-    long_answer = " ".join(r["answer"] for r in rows if r["question"] == "q4")
-    _grade.cache_clear()
-    t = time.perf_counter()
-    grade_answer("q4", long_answer)
-    long_ms = (time.perf_counter() - t) * 1000
+    # The longest answers a student might paste: every q4 answer joined, cut at 3,000 characters.
+    long_answer = " ".join(r["answer"] for r in rows if r["question"] == "q4")[:3000]
+    long_times = []
+    for q in QUESTIONS:
+        _grade.cache_clear()
+        _correct.cache_clear()
+        t = time.perf_counter()
+        grade_answer(q, long_answer)
+        long_times.append((time.perf_counter() - t) * 1000)
+    long_ms = max(long_times)
 
     t = time.perf_counter()
     for _ in range(1000):
@@ -75,10 +84,10 @@ def main() -> None:
 
     imports = fresh_process_times(IMPORT_SNIPPET)
     cold = fresh_process_times(COLD_SNIPPET)
-    print(f"answers scored        {len(per)} ({len(rows)} calibration answers x 5, cache cleared each time)")
+    print(f"answers scored        {len(per)} ({len(rows)} answers x 3, cache cleared each time)")
     print(f"ms per answer         median {statistics.median(per):.3f}  p95 {per[int(len(per) * 0.95)]:.3f}  "
-          f"max {per[-1]:.3f}   (target < 5 ms)")
-    print(f"long answer           {len(long_answer)} chars: {long_ms:.2f} ms")
+          f"p99 {per[int(len(per) * 0.99)]:.3f}  max {per[-1]:.3f}   (targets: median < 5 ms, p99 < 20 ms)")
+    print(f"long answer           {len(long_answer)} chars, slowest of the {len(QUESTIONS)} rubrics: {long_ms:.2f} ms")
     print(f"cached repeat         {cached_us:.2f} us per call (require_concept path)")
     print(f"loading 8 rubrics     {rubric_ms:.1f} ms (once per process, lazily)")
     print(f"first answer, fresh   median {statistics.median(cold) * 1000:.2f} ms (includes loading its rubric)")

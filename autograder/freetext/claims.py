@@ -512,7 +512,8 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
             elif subjects and linked and (_equates(between) and (
                     any(k in LINKS for k in between) or ms[idx - 1].kind == "role")
                     or coordinated and last_object is not None):
-                last_object = m.name
+                # "out is what h is at each step": the relative clause's verb is not a chain
+                last_object = None if before in ("what", "like", "as") else m.name
                 for s in subjects:
                     if s != m.name:
                         neg = m.negated or _neg_between(ann, prev_end, m.start)
@@ -558,9 +559,12 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
             targets = [owner] if owner else subjects or (previous if inherited or continues else []) or (
                 [default_subject] if default_subject else ["answer"])
             prev = ms[idx - 1] if idx > 0 else None
-            if prev is not None and prev.kind == "entity" and not prev.paren \
+            premodifies = m.name not in dimension_roles and nxt is not None and nxt.kind == "entity" \
+                and not nxt.paren and all(k in SKIP_KEYS for k in keys[m.end:nxt.start])
+            if prev is not None and prev.kind == "entity" and not prev.paren and not premodifies \
                     and all(k in SKIP_KEYS for k in between) \
-                    and next((k for k in reversed(keys[a:prev.start]) if k not in SKIP_KEYS), "") != "of":
+                    and (m.name in dimension_roles
+                         or next((k for k in reversed(keys[a:prev.start]) if k not in SKIP_KEYS), "") != "of"):
                 # an entity with its role right after it: "8 time points", "2 values (features)"
                 claim(prev.name, m.name, m.negated, m)
                 prev_end = m.end

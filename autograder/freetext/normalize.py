@@ -74,14 +74,18 @@ _CODE_RULES: list[tuple[str, tuple[str, ...]]] = [
     (r"\b(\w+)\s*=\s*(?:\w+\.)?predict\s*\([^)]*\)", ("{0}", "assigned")),
     # "t = 1..8", "0...7": a range of indices, not a size
     (r"\b\d+\s*(?:\.{2,3}|\u2026)\s*\d+\b", ("range",)),
+    # "h_k for every k", "h_t for all t": the state at every step
+    (r"\b([hc])_?\{?([kitn])\}?\s+for\s+(?:every|each|all)\s+\2\b", ("{0}", "every", "timestep")),
     # [h_1, h_2, ..., h_8]: the hidden state at every step
     (r"\b([hc])_?\{?1\}?\s*,\s*[hc]_?\{?2\}?(?:\s*,\s*(?:\.{2,3}|\u2026|[hc]_?\{?\d\}?))*(?:\s*,\s*[hc]_?\{?(?:8|t|n)\}?)?",
      ("{0}", "every", "timestep")),
     # h_1..h_8, h_1, ..., h_T: the hidden state at every step
     (r"\b([hc])_?\{?[01]\}?\s*(?:,\s*)?(?:\.{2,3}|\u2026|-|to)\s*(?:,\s*)?(?:[hc]_?\{?)?(?:8|7|t|n)\}?(?![\w(])",
      ("{0}", "every", "timestep")),
-    # h_8, h_T, c_n, h[-1]: the state at the last step (casefolding made T a t only for h_t)
-    (r"\b([hc])_?\{?(?:8|n|last|final|end)\}?(?![\w(])", ("{0}", "last")),
+    # h_8, h_T, c_n: the state at the last step (casefolding made T a t only for h_t); in the
+    # LSTM's notation h_T is the hidden state and c_T the cell state at step T
+    (r"\bh_?\{?(?:8|n|last|final|end)\}?(?![\w(])", ("h", "last", "hidden", "state")),
+    (r"\bc_?\{?(?:8|n|last|final|end)\}?(?![\w(])", ("c", "last", "cell", "state")),
     (r"\bstate_h\b|\bh_state\b|\bh_?\{?t\}?\b|\bh\s*\(\s*t\s*\)|\bh_?\{?T\}?\b", ("h",)),
     (r"\bstate_c\b|\bc_state\b|\bc_?\{?t\}?\b|\bc\s*\(\s*t\s*\)", ("c",)),
     (r"!=|=/=|\u2260", ("not", "=")),

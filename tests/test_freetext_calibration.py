@@ -132,3 +132,31 @@ def test_calibrate_measures_one_split_per_concept():
     assert out.returncode == 0, out.stderr
     assert f"overall   {len(test_rows)}" in out.stdout and "false credit" in out.stdout
     assert "labelled full but scored under half" in out.stdout and "answer:" not in out.stdout
+
+
+# The frozen test split's figures for the current rubric release, measured once on 2026-11-30
+# and recorded in tests/calibration/labelled/README.md. Issue 9's targets (97% agreement, kappa
+# 0.95, no "none" over a third, at most 1% of "full" under half) are not met yet: these floors
+# keep a release from getting worse unnoticed, and the targets stay the work ahead.
+RELEASED_TEST_SPLIT = {"agreeing": 212, "answers": 244, "kappa": 0.79, "none_over_third": 1, "full_under_half": 10}
+
+
+def test_the_frozen_test_split_holds_the_released_figures():
+    report = load(*LABELLED, split="test")
+    pairs = report.all_pairs
+    measured = {
+        "agreeing": sum(a == b for a, b in pairs), "answers": len(pairs), "kappa": cohen_kappa(pairs),
+        "none_over_third": len(report.over_third), "full_under_half": len(report.under_half),
+    }
+    assert measured["answers"] == RELEASED_TEST_SPLIT["answers"], measured
+    assert measured["agreeing"] >= RELEASED_TEST_SPLIT["agreeing"], measured
+    assert measured["kappa"] >= RELEASED_TEST_SPLIT["kappa"], measured
+    assert measured["none_over_third"] <= RELEASED_TEST_SPLIT["none_over_third"], measured
+    assert measured["full_under_half"] <= RELEASED_TEST_SPLIT["full_under_half"], measured
+
+
+def test_train_and_dev_stay_above_the_test_split():
+    # tuned on these; a rubric change that helps the test split by hurting them is suspect
+    for split, floor in (("train", 0.92), ("dev", 0.91)):
+        report = load(*LABELLED, split=split)
+        assert report.accuracy() >= floor, (split, report.accuracy())

@@ -53,22 +53,26 @@ def test_q13_concept_{CONCEPT}(q13_answer):
 
 RUBRIC = f"""# Q13: which of the two layer types keeps a cell state c?
 question: q13
-terms:
-  LSTM: [lstm, lstms, long short term memory]
-  GRU: [gru, grus, gated recurrent unit]
-  CELL: [c, cell state, cell states, state c, memory cell, cell]
-  ONLY: [only, just, solely, alone]
+prompt: Which of the two layer types keeps a cell state c?
+entities:
+  lstm: [lstm, lstms, long short term memory]
+  gru: [gru, grus, gated recurrent unit]
+roles:
+  cell: [c, cell state, cell states, state c, memory cell, cell]
 concepts:
   - id: {CONCEPT}
     points: 1
     hint: >-
       The answer does not say which of the two layer types carries a second, long-term memory.
-    patterns:
-      - all: [ONLY, LSTM, CELL]
-        scope: sentence
-      - all: [GRU, CELL]
-        negated: true
-        scope: sentence
+    claims:
+      - lstm is only and cell
+      - gru is not cell
+    misconceptions:
+      - id: gru-keeps-one-too
+        claims: [gru is cell]
+        hint: >-
+          Your answer gives the GRU a second memory too. Compare what each layer returns with
+          return_state=True.
 """
 
 CALIBRATION = [

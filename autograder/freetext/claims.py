@@ -84,6 +84,8 @@ LIST_MIN_MENTIONS = 4
 # What may stand between a comma and the entity that opens the next claim: "(2) h = ...".
 _FILLER = SKIP_KEYS | frozenset({"1", "2", "3", "and", "then", "while", "finally", "also", "last", "lastli"})
 MAX_GAP = 2  # tokens a multi-word phrasing may skip ("each of the 8 steps")
+# An entity's words may only be split by these: "the last of the 8 rows", "the last row (t=8) of output".
+ENTITY_GAP_WORDS = frozenset({"of", "8", "3", "(", ")", "its", "in"})
 # The only words such a gap may hold.
 GAP_WORDS = frozenset({"of", "8", "3", "all", "its", "their", "lstm", "gru", "layer", "model", "see",
                        "read", "process", "go", "through", "the", "these", "those", "sequenc", "input", "it", "we",
@@ -109,7 +111,8 @@ class Claim:
     span: tuple[int, int]
 
 
-def _phrase_at(keys: list[str], seq: list[int], i: int, phrase: tuple[str, ...]) -> int | None:
+def _phrase_at(keys: list[str], seq: list[int], i: int, phrase: tuple[str, ...],
+               max_gap: int = MAX_GAP, gap_words: frozenset[str] | None = None) -> int | None:
     """End (exclusive, in ``seq`` positions) of ``phrase`` starting at seq[i], small gaps allowed."""
     pos = i
     for n, word in enumerate(phrase):
@@ -122,14 +125,14 @@ def _phrase_at(keys: list[str], seq: list[int], i: int, phrase: tuple[str, ...])
             close = next((x for x in range(pos, min(pos + 10, len(seq))) if keys[seq[x]] == ")"), None)
             if close is not None:
                 pos = close + 1  # "one (1, 3) array": a shape in brackets between the words
-        for gap in range(MAX_GAP + 1):
+        for gap in range(max_gap + 1):
             j = pos + gap
             if j >= len(seq):
                 return None
             if keys[seq[j]] == word:
                 pos = j + 1
                 break
-            if keys[seq[j]] not in GAP_WORDS:
+            if keys[seq[j]] not in (GAP_WORDS if gap_words is None else gap_words):
                 return None
         else:
             return None
@@ -151,7 +154,9 @@ def find_mentions(ann: Annotated, entities: dict[str, Group], roles: dict[str, G
         for g in groups.values():
             for i, j in enumerate(seq):
                 for phrase in g.by_first.get(keys[j], ()):
-                    end = _phrase_at(keys, seq, i, phrase)
+                    # an entity is named in one piece ("lstm cell" is not "LSTM keeps a cell")
+                    end = _phrase_at(keys, seq, i, phrase) if kind == "role" else _phrase_at(
+                        keys, seq, i, phrase, 2, ENTITY_GAP_WORDS)
                     if end is not None:
                         # longest first, entities before roles on a tie, then leftmost
                         cands.append((-(end - i), -len(phrase), kind != "entity", i, end, kind, g.name))
@@ -734,7 +739,11 @@ def judge(concept: Concept, claims: list[Claim]) -> ClaimVerdict:
             return ClaimVerdict(False, 0.85, None, mis)
     hit = first_alternative(concept.key, claims)
     if hit is None:
-        return ClaimVerdict(False, 0.9)
+        # Nothing claimed about what the key is about: surely missing. Something said about it
+        # that the rubric did not read as the key: a TA should look (review sorts by confidence).
+        about = {t.subject for alt in concept.key for t in alt} - {"*"}
+        said = any(c.subject in about and c.role != "present" for c in claims)
+        return ClaimVerdict(False, 0.6 if said else 0.9)
     alt, span = hit
     identities = [t for a in concept.key for t in a if t.roles[0].startswith("=") and t.subject != "*"]
     if any(contradicted(t, claims) for t in (*alt, *identities)):

@@ -307,8 +307,14 @@ def parse_rubric(data: dict, source: str) -> Rubric:
 def with_vocabulary(data: dict, shared: dict) -> dict:
     """The rubric with the shared entities and roles under its own (``null`` drops one)."""
     merged = dict(data)
+    # a word the rubric gives a group of its own belongs to that group only ("lstm" as an entity
+    # of q13 is not also the shared "layer")
+    own = {str(w) for part in ("entities", "roles") for words in (data.get(part) or {}).values()
+           for w in (words or [])}
     for part in ("entities", "roles"):
-        groups = {**(shared.get(part) or {}), **(data.get(part) or {})}
+        shared_groups = {name: [w for w in words if str(w) not in own]
+                         for name, words in (shared.get(part) or {}).items() if words}
+        groups = {**{n: w for n, w in shared_groups.items() if w}, **(data.get(part) or {})}
         merged[part] = {name: words for name, words in groups.items() if words is not None}
     return merged
 

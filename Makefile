@@ -9,7 +9,7 @@ SOURCES := assignment/rnn_states.ipynb otter_config.json requirements.txt \
 	$(shell find autograder -type f \( -name '*.py' -o -name '*.yaml' \) 2>/dev/null) tools/build.py
 
 .DEFAULT_GOAL := all
-.PHONY: all venv system dist demo test test-fast lint gradescope grade clean
+.PHONY: all venv system dist demo test test-fast lint gradescope grade review clean
 
 all: demo
 
@@ -66,6 +66,11 @@ gradescope: $(INSTALLED) system $(BUILT)
 grade: $(INSTALLED) system $(BUILT)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [OUT=dir]"; exit 2; }
 	$(PY) -m tools.batch "$(SUBMISSIONS)" --out "$(or $(OUT),out/grades)"
+
+# make review [OUT=dir] REVIEWER=name: correct written-answer grades in a browser (prints the URL)
+review: $(INSTALLED)
+	@test -n "$(REVIEWER)" || { echo "usage: make review [OUT=dir] REVIEWER=your-name"; exit 2; }
+	$(PY) -m tools.review "$(or $(OUT),out/grades)" --reviewer "$(REVIEWER)" $(if $(PORT),--port $(PORT))
 
 clean:
 	rm -rf dist build

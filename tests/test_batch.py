@@ -130,7 +130,7 @@ def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 @pytest.fixture(scope="module")
 def sheet(mixed) -> dict[str, dict[str, str]]:
     header, rows = _rows(mixed["out"] / "final_grades.csv")
-    assert header == [*OTTER_COLUMNS, "status", "reason"], header
+    assert header == [*OTTER_COLUMNS, "status", "reason", "reviewed"], header
     assert rows[0]["file"] == POINTS_POSSIBLE_LABEL
     return {row["file"]: row for row in rows}
 
@@ -371,7 +371,7 @@ def test_gradescope_export_rows_carry_the_submitters(mixed, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "graded in this run: 0," in proc.stdout, proc.stdout
     header, rows = _rows(out / "final_grades.csv")
-    assert header == [*OTTER_COLUMNS, "status", "reason", "submission_id", "names", "sids", "emails"]
+    assert header == [*OTTER_COLUMNS, "status", "reason", "reviewed", "submission_id", "names", "sids", "emails"]
     by_file = {r["file"]: r for r in rows}
     assert set(by_file) == {POINTS_POSSIBLE_LABEL, "submission_1001", "submission_1002", "submission_1003"}
     assert by_file["submission_1001"]["names"] == "Ann Lee"
@@ -591,3 +591,90 @@ def test_question_scores_keep_results_json_numbers_and_skip_what_is_not_a_questi
     assert scores == {"q1": (3, 3), "q2": (1.5, 3.0)}
     assert type(scores["q1"][0]) is int and type(scores["q2"][1]) is float  # the CSV writes them as Otter does
     assert question_scores(None) == question_scores({"tests": "?"}) == {}
+
+
+# --- the TA's review in a browser ------------------------------------------------------------
+
+
+def _start_review(out: Path) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "tools.review", str(out), "--reviewer", "ta", "--port", "0"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    match = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+    assert match, (line, proc.stderr.read() if proc.poll() is not None else "")
+    return proc, match.group(1)
+
+
+def test_a_ta_reviews_a_group_by_keyboard_in_chromium(mixed, tmp_path):
+    from autograder.freetext import rubric_concepts
+    from tests.jupyterlab import browser_missing, chromium
+    from tools.review import decisions as decisions_file
+    from tools.review.apply import apply
+    from tools.review.sheet import DECISIONS, read
+
+    missing = browser_missing()
+    if missing:
+        pytest.fail(missing)
+    out = tmp_path / "out"
+    shutil.copytree(mixed["out"], out)
+    before_csv = (out / "final_grades.csv").read_text(encoding="utf-8")
+    before_stats = json.loads((out / "question_stats.json").read_text(encoding="utf-8"))
+    sheet = read(out)
+    proc, url = _start_review(out)
+    try:
+        with chromium(tmp_path / "profile") as driver:
+            from selenium.webdriver.common.by import By
+            from selenium.webdriver.common.keys import Keys
+            from selenium.webdriver.support.ui import WebDriverWait
+
+            driver.get(url)
+            driver.find_element(By.LINK_TEXT, "every_step").click()
+            WebDriverWait(driver, 20).until(
+                lambda d: d.execute_script("return document.activeElement.matches('section.group')"))
+            groups = driver.find_elements(By.CSS_SELECTOR, "section.group")
+            assert len(groups) >= 2
+            first = groups[0].get_attribute("id")
+            engine_gave = "engine: given" in groups[0].text
+            body = driver.find_element(By.TAG_NAME, "body")
+            # keyboard alone: decide the focused group the other way from the engine
+            body.send_keys("w" if engine_gave else "g")
+            WebDriverWait(driver, 20).until(lambda d: len(decisions_file.load(out / DECISIONS)[0]) >= 1)
+            WebDriverWait(driver, 20).until(
+                lambda d: d.execute_script("return document.readyState") == "complete"
+                and d.execute_script("return document.activeElement.matches('section.group')"))
+            # the page comes back on the next group; j moves on, k back
+            focused = driver.execute_script("return document.activeElement.id")
+            assert focused != first
+            body = driver.find_element(By.TAG_NAME, "body")
+            body.send_keys("k")
+            assert driver.execute_script("return document.activeElement.id") == first
+            assert "decided" in driver.find_element(By.ID, first).get_attribute("class")
+            body.send_keys(Keys.END)  # typing in the page elsewhere decides nothing
+            driver.get(url + "class")
+            assert "every_step" in driver.page_source
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    made, problems = decisions_file.load(out / DECISIONS)
+    assert not problems and made and all(d.question == "q7" and d.concept == "every_step" and d.reviewer == "ta"
+                                         and d.given != engine_gave for d in made)
+    records, reviewed = apply(sheet, made)
+    changed = {r.file for r in records if r.status == Status.GRADED} & set(reviewed)
+    assert changed, "the decision changed no graded submission's score"
+    after = {row["file"]: row for row in csv.DictReader((out / "final_grades.csv").open(encoding="utf-8"))}
+    old = {row["file"]: row for row in csv.DictReader(before_csv.splitlines())}
+    points = dict(rubric_concepts("q7"))["every_step"]
+    for file in changed:
+        delta = float(after[file]["q7"]) - float(old[file]["q7"])
+        assert delta == (-points if engine_gave else points) and "q7 every_step" in after[file]["reviewed"]
+    for file in set(old) - changed - {POINTS_POSSIBLE_LABEL}:
+        assert after[file]["q7"] == old[file]["q7"] and after[file]["reviewed"] == ""
+    stats = json.loads((out / "question_stats.json").read_text(encoding="utf-8"))
+    q7_before = next(s for s in before_stats if s["question"] == "q7")
+    q7_after = next(s for s in stats if s["question"] == "q7")
+    assert q7_after["concepts"]["every_step"] != q7_before["concepts"]["every_step"]
+    # a re-run of the batch grader keeps the decision
+    proc = _run_cli(mixed["folder"], out, mixed["zip"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rerun = {row["file"]: row for row in csv.DictReader((out / "final_grades.csv").open(encoding="utf-8"))}
+    assert all(rerun[f]["q7"] == after[f]["q7"] and rerun[f]["reviewed"] for f in changed)

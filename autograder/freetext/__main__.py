@@ -6,7 +6,8 @@ calibrate  FILE... of JSON lines that also carry "expect": full|partial|none (an
            optionally, "labels": {concept: 0|1} and "split"); print agreement per
            question, per split and per concept (false / missed credit), and every
            disagreement. --split NAME measures one split only; --summary omits the
-           disagreements.
+           disagreements. --decisions FILE reads a TA's review decisions
+           (OUT/review/decisions.jsonl) as concept labels instead.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from .calibration import InputError, format_report, load, parse_line
+from .calibration import InputError, calibrate_decisions, format_report, load, parse_line
 from .grading import grade_answer
 
 
@@ -36,13 +38,20 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("score", help="score JSON lines from stdin")
     cal = sub.add_parser("calibrate", help="compare the engine with labelled answers")
-    cal.add_argument("file", nargs="+")
+    cal.add_argument("file", nargs="*")
+    cal.add_argument("--decisions", help="a review app's decisions.jsonl, read as concept labels")
     cal.add_argument("--split", help="only the rows of this split (e.g. test)")
     cal.add_argument("--summary", action="store_true", help="the figures without the list of disagreements")
     args = parser.parse_args(argv)
     try:
         if args.command == "score":
             return _score(sys.stdin, sys.stdout)
+        if args.decisions:
+            lines = Path(args.decisions).read_text(encoding="utf-8").splitlines()
+            print(format_report(calibrate_decisions(lines), verbose=not args.summary))
+            return 0
+        if not args.file:
+            parser.error("calibrate needs labelled FILEs or --decisions FILE")
         print(format_report(load(*args.file, split=args.split), verbose=not args.summary))
         return 0
     except InputError as exc:

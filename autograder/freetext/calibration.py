@@ -106,6 +106,40 @@ def calibrate(lines: list[str], split: str | None = None) -> Report:
     return report
 
 
+def calibrate_decisions(lines: list[str]) -> Report:
+    """A TA's review decisions (``OUT/review/decisions.jsonl``) as labelled rows: each says whether
+    one concept is earned by one answer text. The last decision per answer and concept counts;
+    the report has concept-level agreement and disagreements (there is no answer-level label)."""
+    last: dict[tuple[str, str, str, str], dict] = {}
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        row = parse_line(line, lineno)
+        if not isinstance(row.get("concept"), str) or not isinstance(row.get("given"), bool):
+            raise InputError(f"line {lineno}: a decision needs 'concept' and 'given' (true/false); "
+                             "pass the decisions.jsonl the review app wrote")
+        last[(row["question"], row["concept"], str(row.get("answer", "")), str(row.get("file", "")))] = {
+            **row, "line": lineno}
+    report = Report()
+    for (question, concept, answer, _), row in last.items():
+        g = grade_answer(question, answer)
+        try:
+            result = g.concept(concept)
+        except KeyError:
+            raise InputError(f"line {row['line']}: {question} has no concept {concept!r}") from None
+        given, labelled = bool(result.found), row["given"]
+        outcome = "agree" if given == labelled else ("false_credit" if given else "missed_credit")
+        report.concepts[(question, concept)][outcome] += 1
+        if given != labelled:
+            report.disagreements.append({
+                "line": row["line"], "question": question, "answer": answer, "expect": "given" if labelled
+                else "withheld", "got": "given" if given else "withheld", "score": g.score, "max_score": g.max_score,
+                "found": g.found, "missing": g.missing, "labels": {concept: int(labelled)},
+                "claims": read_answer(question, answer), "comment": row.get("comment", ""),
+            })
+    return report
+
+
 def load(*paths: str | Path, split: str | None = None) -> Report:
     """``calibrate`` over the lines of every file in ``paths``, in order."""
     lines = [line for path in paths for line in Path(path).read_text(encoding="utf-8").splitlines()]
@@ -120,7 +154,10 @@ def format_report(report: Report, verbose: bool = True) -> str:
         if ps:
             out.append(f"{q:<9} {len(ps):<4} {report.accuracy(ps):8.1%}  {cohen_kappa(ps):5.2f}")
     ps = report.all_pairs
-    out.append(f"{'overall':<9} {len(ps):<4} {report.accuracy(ps):8.1%}  {cohen_kappa(ps):5.2f}")
+    if ps:
+        out.append(f"{'overall':<9} {len(ps):<4} {report.accuracy(ps):8.1%}  {cohen_kappa(ps):5.2f}")
+    else:
+        out.append("(no answer-level labels: concept-level agreement only)")
     if len(report.splits) > 1:
         for name, sp in sorted(report.splits.items()):
             out.append(f"split {name:<10} n={len(sp):<4} accuracy {report.accuracy(sp):.1%}  "

@@ -89,6 +89,7 @@ def summarize(records: list[Record], stats_text: str, out: Path, wall: float) ->
             lines.append(f"  ... and {len(failed) - 50} more (see final_grades.csv)")
     lines += ["", stats_text, ""]
     lines.append(f"wrote {out / 'final_grades.csv'}, question_stats.csv/.json, score_histogram.png, review.html")
+    lines.append(f"review and correct the written answers: make review OUT={out} REVIEWER=<your name>")
     return "\n".join(lines)
 
 
@@ -145,19 +146,22 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     bar.close()
 
-    from tools.batch.csv_report import write_csv
     from tools.batch.review import write_review
-    from tools.batch.stats import format_stats, write_histogram, write_stats
+    from tools.batch.stats import format_stats, write_histogram
+    from tools.review import sheet
+    from tools.review.reports import write_reports
 
     logs = out / "logs"
     for record in records:
         if record.status != Status.GRADED and record.log_tail:
             write_atomic(logs / (record.file.replace("/", "__") + ".log"), record.log_tail)
-    write_csv(records, subs, out / "final_grades.csv")
-    rows = write_stats(records, out / "question_stats.csv", out / "question_stats.json")
+    # the reports carry a TA's review decisions (OUT/review/decisions.jsonl), if any
+    written = write_reports(out, sheet.write(out, subs, records))
+    for problem in written.problems:
+        print(f"batch: {problem}", file=sys.stderr)
     write_histogram(records, out / "score_histogram.png")
     write_review(subs, records, out / "review.html")
-    print(summarize(records, format_stats(rows), out, time.monotonic() - start))
+    print(summarize(records, format_stats(written.stats), out, time.monotonic() - start))
     return 0
 
 

@@ -5,7 +5,8 @@ its ``GradingResults`` made of the results.json scores, so the columns, the
 ``points-per-question`` first row, the sorting and the number formatting are Otter's. A
 submission that was not graded is a "catastrophic failure" row, as in ``otter grade``: zero
 points and the reason as ``grading_status``. After Otter's columns come ``status`` and
-``reason`` and, for Gradescope exports, ``submission_id``, ``names``, ``sids`` and ``emails``.
+``reason``, ``reviewed`` (what a TA's decisions changed) and, for Gradescope
+exports, ``submission_id``, ``names``, ``sids`` and ``emails``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ __all__ = [
     "write_csv",
 ]
 
-EXTRA_COLUMNS = ["status", "reason"]
+EXTRA_COLUMNS = ["status", "reason", "reviewed"]
 IDENTITY_COLUMNS = ["submission_id", "names", "sids", "emails"]
 
 
@@ -74,14 +75,20 @@ class _Results:
         return 0 if self.possible == 0 else round(self.total / self.possible, 4)
 
 
-def grades_frame(records: list[Record], subs: list[Submission]):
-    """The grade sheet as a pandas DataFrame (Otter's columns, then ours)."""
+def grades_frame(records: list[Record], subs: list[Submission], reviewed: dict[str, str] | None = None):
+    """The grade sheet as a pandas DataFrame (Otter's columns, then ours).
+
+    ``reviewed``: per file, what a TA's decisions changed in its scores (``tools.review``).
+    """
     df = upstream.grades_frame([_Results(r) for r in records])
     by_file = {r.file: r for r in records}
     subs_by_file = {s.file: s for s in subs}
     is_points = df[SCORES_DICT_FILE_KEY] == POINTS_POSSIBLE_LABEL
     df["status"] = [("" if p else by_file[f].status) for f, p in zip(df[SCORES_DICT_FILE_KEY], is_points, strict=True)]
     df["reason"] = [("" if p else by_file[f].reason) for f, p in zip(df[SCORES_DICT_FILE_KEY], is_points, strict=True)]
+    reviewed = reviewed or {}
+    df["reviewed"] = [("" if p else reviewed.get(f, "")) for f, p in zip(df[SCORES_DICT_FILE_KEY], is_points,
+                                                                          strict=True)]
     if any(s.kind == "folder" or s.submitters for s in subs):
         for column in IDENTITY_COLUMNS:
             values = []
@@ -92,8 +99,9 @@ def grades_frame(records: list[Record], subs: list[Submission]):
     return df
 
 
-def write_csv(records: list[Record], subs: list[Submission], path: Path) -> Path:
+def write_csv(records: list[Record], subs: list[Submission], path: Path,
+              reviewed: dict[str, str] | None = None) -> Path:
     """Write ``final_grades.csv`` atomically (a temporary file, then ``os.replace``)."""
-    df = grades_frame(records, subs)
+    df = grades_frame(records, subs, reviewed)
     write_atomic(Path(path), df.to_csv(index=False))
     return Path(path)

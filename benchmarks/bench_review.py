@@ -1,0 +1,127 @@
+"""Measure the review app on a 300-submission grading: opening it, and saving a decision.
+
+    .venv/bin/python benchmarks/bench_review.py [--n 300]
+
+Targets (issue 11): the app opens a 300-submission grading in under 2 s and saves a decision
+in under 100 ms. The grading is made here: 300 students whose written answers are drawn from
+the labelled corpus (answers by writers who never saw the rubrics), graded by the rubric engine,
+saved as a batch grading's ``OUT/review/sheet.json``. Prints measured figures; not a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from threading import Thread
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def make_grading(out: Path, n: int) -> None:
+    from autograder.freetext import QUESTIONS, grade_answer
+    from autograder.freetext.grading import read_answer
+    from tools.batch.discover import Submission
+    from tools.batch.grade import Record
+    from tools.batch.status import Status
+    from tools.review.reports import write_reports
+    from tools.review.sheet import AnswerRow, ConceptCell, Sheet, save
+
+    corpus: dict[str, list[str]] = {q: [] for q in QUESTIONS}
+    for path in sorted((ROOT / "tests" / "calibration" / "labelled").glob("w*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            corpus[row["question"]].append(row["answer"])
+    rng = random.Random(7)
+    records, answers = [], []
+    for i in range(n):
+        file = f"student{i:03d}.ipynb"
+        scores = {}
+        for q in QUESTIONS:
+            text = rng.choice(corpus[q])
+            g = grade_answer(q, text)
+            cells = tuple(ConceptCell(c.id, c.points, bool(c.found), c.confidence, c.misconception, c.evidence)
+                          for c in g.concepts)
+            answers.append(AnswerRow(file, "", q, text, "", cells, tuple(read_answer(q, text))))
+            scores[q] = (g.score, g.max_score)
+        records.append(Record(file, Status.GRADED, "", scores))
+    subs = [Submission(r.file, Path(r.file), "notebook") for r in records]
+    save(out, Sheet(records, subs, answers))
+    write_reports(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=300)
+    args = parser.parse_args()
+    from tools.review.app import Review, concept_page, index_page, serve
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        make_grading(out, args.n)
+        t = time.perf_counter()
+        review = Review.open(out, "bench")
+        index_page(review)
+        first = concept_page(review, "q2", "output_last_step")
+        opened = time.perf_counter() - t
+        assert first is not None
+
+        server = serve(review)
+        Thread(target=server.serve_forever, daemon=True).start()
+        host, port = server.server_address[:2]
+        url = f"http://{host}:{port}"
+        page_times = []
+        for q, c in [("q2", "output_last_step"), ("q7", "every_step"), ("q5", "no_states")]:
+            t = time.perf_counter()
+            with urllib.request.urlopen(f"{url}/q/{q}/{c}") as resp:
+                resp.read()
+            page_times.append(time.perf_counter() - t)
+
+        saves, appends = [], []
+        groups = review.groups()[("q2", "output_last_step")]
+        for g in groups[:20]:
+            form = urllib.parse.urlencode({"question": "q2", "concept": "output_last_step", "group": g.id,
+                                           "verdict": "give" if not g.found else "withhold"}).encode()
+            req = urllib.request.Request(f"{url}/decide", data=form, headers={"Origin": url})
+            t = time.perf_counter()
+            opener = urllib.request.build_opener(_NoRedirect)
+            try:
+                opener.open(req).read()
+            except urllib.error.HTTPError as e:
+                if e.code != 303:
+                    raise
+            saves.append(time.perf_counter() - t)
+        from tools.review import decisions
+
+        for i in range(50):
+            t = time.perf_counter()
+            decisions.decide(out / "review" / "bench.jsonl", "q2", "h_hidden_state", f"answer {i}", True, "bench")
+            appends.append(time.perf_counter() - t)
+        server.shutdown()
+
+    print(f"submissions            {args.n} ({args.n * 8} written answers)")
+    print(f"open the grading       {opened * 1000:.0f} ms (load the sheet and decisions, group, first page; "
+          "target < 2000 ms)")
+    print(f"a concept's page       median {statistics.median(page_times) * 1000:.0f} ms over HTTP")
+    print(f"save a decision        median {statistics.median(appends) * 1000:.2f} ms, max "
+          f"{max(appends) * 1000:.2f} ms (append + fsync to decisions.jsonl; target < 100 ms)")
+    print(f"decide over HTTP       median {statistics.median(saves) * 1000:.0f} ms, max {max(saves) * 1000:.0f} ms "
+          "(the decision saved, then the grade sheet and statistics rewritten with every decision)")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+if __name__ == "__main__":
+    main()

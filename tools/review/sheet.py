@@ -1,0 +1,111 @@
+"""What a batch grading leaves for the review: ``OUT/review/sheet.json``.
+
+It holds the graded records (scores as results.json gave them, before any decision), who
+submitted what, and every written answer with the concepts the rubric engine gave it, so the
+review app and the reports work from ``OUT`` alone, without the submissions or a kernel.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.batch.discover import Submission, Submitter
+from tools.batch.grade import Record
+from tools.files import write_atomic
+from tools.review.decisions import normalise
+
+SHEET = Path("review") / "sheet.json"
+DECISIONS = Path("review") / "decisions.jsonl"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class ConceptCell:
+    id: str
+    points: float
+    found: bool
+    confidence: float
+    misconception: str = ""  # the rubric misconception the answer asserted, if any
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    file: str
+    who: str
+    question: str
+    text: str | None  # None: not a string literal (a person must read the source)
+    source: str
+    concepts: tuple[ConceptCell, ...] = ()
+    claims: tuple[str, ...] = ()  # what the engine read in the answer ("output is last")
+
+    @property
+    def norm(self) -> str:
+        return normalise(self.text)
+
+
+@dataclass
+class Sheet:
+    records: list[Record]
+    subs: list[Submission]
+    answers: list[AnswerRow] = field(default_factory=list)
+
+
+class SheetError(ValueError):
+    """OUT holds no usable grading (says what to run)."""
+
+
+def answer_rows(subs: list[Submission], records: list[Record]) -> list[AnswerRow]:
+    from autograder.freetext import grade_answer
+    from autograder.freetext.grading import read_answer
+    from tools.batch.review import review_rows
+
+    rows = []
+    for r in review_rows(subs, records):
+        result = grade_answer(r.question, r.answer.text or "")
+        cells = tuple(ConceptCell(c.id, c.points, bool(c.found), c.confidence, c.misconception, c.evidence)
+                      for c in result.concepts)
+        claims = tuple(read_answer(r.question, r.answer.text)) if r.answer.text else ()
+        rows.append(AnswerRow(r.file, r.who, r.question, r.answer.text, r.answer.source, cells, claims))
+    return rows
+
+
+def write(out: Path, subs: list[Submission], records: list[Record]) -> Sheet:
+    """Read every written answer of the graded submissions and save the sheet."""
+    return save(out, Sheet(records, subs, answer_rows(subs, records)))
+
+
+def save(out: Path, sheet: Sheet) -> Sheet:
+    records, subs = sheet.records, sheet.subs
+    data = {
+        "version": VERSION,
+        "records": [r.to_json() for r in records],
+        "subs": [{"file": s.file, "kind": s.kind, "submission_id": s.submission_id,
+                  "submitters": [asdict(p) for p in s.submitters]} for s in subs],
+        "answers": [{**asdict(a), "concepts": [asdict(c) for c in a.concepts]} for a in sheet.answers],
+    }
+    write_atomic(Path(out) / SHEET, json.dumps(data, ensure_ascii=False))
+    return sheet
+
+
+def read(out: Path) -> Sheet:
+    path = Path(out) / SHEET
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SheetError(f"{out} holds no batch grading ({SHEET} is missing): run "
+                         f"`make grade SUBMISSIONS=... OUT={out}` first") from None
+    except (OSError, json.JSONDecodeError) as e:
+        raise SheetError(f"cannot read {path}: {e}; run the batch grading again to rewrite it") from None
+    if data.get("version") != VERSION:
+        raise SheetError(f"{path} was written by another version; run the batch grading again")
+    records = [Record.from_json(r) for r in data["records"]]
+    subs = [Submission(s["file"], Path(s["file"]), s["kind"], s.get("submission_id"),
+                       [Submitter(**p) for p in s.get("submitters", [])]) for s in data["subs"]]
+    answers = [AnswerRow(a["file"], a["who"], a["question"], a["text"], a["source"],
+                         tuple(ConceptCell(**c) for c in a["concepts"]), tuple(a.get("claims", ())))
+               for a in data["answers"]]
+    return Sheet(records, subs, answers)

@@ -25,7 +25,7 @@ import itertools
 from dataclasses import dataclass
 
 from .negation import NEG_CUES, Annotated
-from .normalize import PUNCT, SKIP_KEYS
+from .normalize import NUM, PUNCT, SKIP_KEYS
 from .rubric import Concept, Group, Misconception, Term
 
 # Tokens that tie a subject to what follows it.
@@ -175,7 +175,13 @@ def find_mentions(ann: Annotated, entities: dict[str, Group], roles: dict[str, G
             False if own_cue else any(ann.negated[s:e]))
         out.append(Mention(kind, name, s, e, negated, paren[s]))
     out.sort(key=lambda m: m.start)
-    return out
+    # "one row per step", "one value per node": a number written as a word names a size only
+    # when a dimension's role follows it ("one sample", "eight steps")
+    tokens = ann.tokens
+    return [m for i, m in enumerate(out) if not (
+        m.kind == "entity" and m.name.startswith("dim") and m.end - m.start == 1
+        and tokens[m.start].kind == NUM and tokens[m.start].text.isalpha()
+        and not (i + 1 < len(out) and out[i + 1].kind == "role" and out[i + 1].start == m.end))]
 
 
 def index_base(mentions: list[Mention]) -> list[Mention]:
@@ -245,8 +251,8 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
             cut.append(i)
             has_link = has_role = seen_mention = False
             continue
-        if k == "/" and i in ends and i + 1 in starts and starts[i + 1].kind == "entity":
-            pass  # "output/h": one pair, never two claims
+        if k == "/" and not spaced_slash:
+            pass  # "output/h", "outputs/units": one pair or one choice, never two claims
         elif k in SOFT_BREAKS or k == ":":
             ready = has_link if k == ":" else has_role or has_link
             if ready and (k not in (",", "/", "and") or opens_claim(i, k == "and" and not has_role)):
@@ -275,6 +281,7 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
     aliases = aliases or {}
     claims: list[Claim] = []
     previous: list[str] = [default_subject] if default_subject else []
+    bare = False
     for u, (a, b) in enumerate(units(ann, mentions)):
         ms = [m for m in mentions if a <= m.start < b]
         content = [k for k in keys[a:b] if k not in ("(", ")", ",", "[", "]")]
@@ -287,7 +294,9 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
                 (k for k in keys[a:b] if k not in _LEAD and k not in SKIP_KEYS and k != "\n"), "") in QUESTION_WORDS:
             continue  # a question asserts nothing ("is there any duplication?")
         claims.extend(_read_unit(u, a, b, ms, ann, keys, previous, default_subject, modifiers, aliases,
-                                 same_roles | differ_roles, dimension_roles))
+                                 same_roles | differ_roles, dimension_roles, bare))
+        # "| c | final cell state |": an entity alone, its roles in the next cell of the table
+        bare = len(ms) == 1 and ms[0].kind == "entity"
         if u == 0:
             opener = next((k for k in keys if k not in SKIP_KEYS and k not in ("(", "\n")), "")
             if opener in YES or opener in NO:
@@ -432,7 +441,7 @@ def _link_after(keys: list[str], m: Mention, b: int) -> bool:
 def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: list[str],
                previous: list[str], default_subject: str | None, modifiers: frozenset[str],
                aliases: dict[str, str], same_roles: frozenset[str],
-               dimension_roles: frozenset[str] = frozenset()) -> list[Claim]:
+               dimension_roles: frozenset[str] = frozenset(), after_bare: bool = False) -> list[Claim]:
     out: list[Claim] = []
     subjects: list[str] = []
     collecting = True  # still reading the subject (no link or role yet)
@@ -543,6 +552,10 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 prev_end = m.end  # "2 features per timestep": the time steps say which features
                 continue
             owner = _bracket_owner(ms, idx, keys)
+            if idx > 0 and ms[idx - 1].kind == "entity" and ms[idx - 1].name not in subjects \
+                    and [k for k in keys[ms[idx - 1].end:m.start] if k not in SKIP_KEYS] == ["of"]:
+                prev_end = m.end  # "c is the output of the cell": the cell owns the output
+                continue
             if m.name in modifiers:
                 # "only": about the nearest entity ("returns only the output", "output only")
                 target = _nearest_entity(ms, idx, keys)
@@ -559,7 +572,8 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 continue
             nxt = ms[idx + 1] if idx + 1 < len(ms) else None
             # ", after the last step": a comma's continuation is about the same subject
-            continues = idx == 0 and not linked and keys[a] in (",", "and", "/", ":") and m.start - a <= 3
+            continues = idx == 0 and not linked and (keys[a] in (",", "and", "/", ":") and m.start - a <= 3
+                                                     or after_bare)
             # with nobody named, the claim is the answer's own ("the hidden state is returned as output")
             targets = [owner] if owner else subjects or (previous if inherited or continues else []) or (
                 [default_subject] if default_subject else ["answer"])

@@ -72,10 +72,17 @@ _CODE_RULES: list[tuple[str, tuple[str, ...]]] = [
     (r"\breturn_?sequences?\b", ("rseq",)),
     # "output = model.predict(data)": the student's code line, not a claim that output is the model
     (r"\b(\w+)\s*=\s*(?:\w+\.)?predict\s*\([^)]*\)", ("{0}", "assigned")),
+    # x_t, x_1..x_8: the inputs, not the time index t or a size
+    (r"\bx_?\{?[0-9tn]\}?(?:\s*(?:\.{2,3}|\u2026|-|to)\s*x_?\{?[0-9tn]\}?)?(?![\w(])", ("x",)),
     # "t = 1..8", "0...7": a range of indices, not a size
     (r"\b\d+\s*(?:\.{2,3}|\u2026)\s*\d+\b", ("range",)),
     # "h_k for every k", "h_t for all t": the state at every step
     (r"\b([hc])_?\{?([kitn])\}?\s+for\s+(?:every|each|all)\s+\2\b", ("{0}", "every", "timestep")),
+    # y_1..y_8, o_1, ..., o_T: the outputs of every step
+    (r"\b[yo]_?\{?[01]\}?\s*(?:,\s*)?(?:\.{2,3}|\u2026|-|to)\s*(?:,\s*)?(?:[yo]_?\{?)?(?:8|7|t|n)\}?(?![\w(])",
+     ("output", "every", "timestep")),
+    # output[:, t, :], out[0, t]: the output at step t, for every t
+    (r"\b(?:outputs?|out|y)\s*\[[^\]\n]*\bt\b[^\]\n]*\]", ("output", "every", "timestep")),
     # [h_1, h_2, ..., h_8]: the hidden state at every step
     (r"\b([hc])_?\{?1\}?\s*,\s*[hc]_?\{?2\}?(?:\s*,\s*(?:\.{2,3}|\u2026|[hc]_?\{?\d\}?))*(?:\s*,\s*[hc]_?\{?(?:8|t|n)\}?)?",
      ("{0}", "every", "timestep")),

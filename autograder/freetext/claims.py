@@ -670,9 +670,16 @@ def _nearest_entity(ms: list[Mention], idx: int, keys: list[str]) -> str | None:
     """The entity a modifier such as "only" belongs to: the next one in reach, else the one before."""
     if idx > 0 and ms[idx - 1].kind == "entity" and ms[idx].start == ms[idx - 1].end:
         return ms[idx - 1].name
-    for m in ms[idx + 1:]:
+    in_roles = {i for m in ms if m.kind == "role" for i in range(m.start, m.end)}
+    for j, m in enumerate(ms[idx + 1:], idx + 1):
         if m.kind == "entity":
-            if m.start - ms[idx].end <= 4 and "," not in keys[ms[idx].end:m.start]:
+            between = range(ms[idx].end, m.start)
+            # "only returns the output", not "just gotta remove h"
+            if m.start - ms[idx].end <= 4 and all(
+                    keys[i] in SKIP_KEYS or keys[i] in LINKS or i in in_roles for i in between):
+                nxt = ms[j + 1] if j + 1 < len(ms) else None
+                if m.name == "layer" and nxt is not None and nxt.kind == "entity" and nxt.start == m.end:
+                    return nxt.name  # "only the LSTM output": the output
                 return m.name
             break
     return None

@@ -206,7 +206,7 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
 
     ends = {m.end for m in mentions if m.kind == "entity"}
 
-    def opens_claim(i: int, link_only: bool = False) -> bool:
+    def opens_claim(i: int, link_only: bool = False, colon_links: bool = True) -> bool:
         """Do entities start right after token i ("h and c"), followed by a link or a role?"""
         j = i + 1
         while j < len(tokens) and (tokens[j].kind == PUNCT and tokens[j].key not in ("/",)
@@ -225,7 +225,7 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
         while j < len(tokens) and (tokens[j].key in SKIP_KEYS or tokens[j].key in _BEFORE_LINK
                                    or tokens[j].key == "not"):
             j += 1
-        if j < len(tokens) and tokens[j].key in LINKS:
+        if j < len(tokens) and tokens[j].key in LINKS and (colon_links or tokens[j].key != ":"):
             return True
         # "2nd the number of time steps": a role within a few words
         return not link_only and any(k in starts and starts[k].kind == "role" for k in range(j, min(j + 3, len(tokens)))
@@ -255,7 +255,10 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
             pass  # "output/h", "outputs/units": one pair or one choice, never two claims
         elif k in SOFT_BREAKS or k == ":":
             ready = has_link if k == ":" else has_role or has_link
-            if ready and (k not in (",", "/", "and") or opens_claim(i, k == "and" and not has_role)):
+            # "output and h match": after an entity, "and" joins a pair unless a copula follows
+            pair = k == "and" and i in ends
+            if ready and (k not in (",", "/", "and") or opens_claim(i, k == "and" and (not has_role or pair),
+                                                                      colon_links=not pair)):
                 cut.append(i)
                 has_link = has_role = seen_mention = False
                 continue

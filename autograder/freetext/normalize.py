@@ -45,7 +45,7 @@ def clean(text: str) -> str:
     # "no. of features" and "# sequences" are counts, not a negation or a comment
     text = re.sub(r"\b([Nn])o\.\s*(?=of\b)", "number ", text)
     text = re.sub(r"#\s*(?=[A-Za-z])", "number of ", text)
-    text = re.sub(r"\b([hHcC])_\{?T\}?(?![\w{(])", r"\1_last", unicodedata.normalize("NFKC", text)).casefold()
+    text = re.sub(r"\b([hHcCyYoO])_\{?T\}?(?![\w{(])", r"\1_last", unicodedata.normalize("NFKC", text)).casefold()
     text = "".join(
         ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
     )
@@ -78,6 +78,8 @@ _CODE_RULES: list[tuple[str, tuple[str, ...]]] = [
     (r"\b\d+\s*(?:\.{2,3}|\u2026)\s*\d+\b", ("range",)),
     # "h_k for every k", "h_t for all t": the state at every step
     (r"\b([hc])_?\{?([kitn])\}?\s+for\s+(?:every|each|all)\s+\2\b", ("{0}", "every", "timestep")),
+    # y_T, o_8: the output at the last step
+    (r"\b[yo](?:_\{?(?:8|n|last)\}?|8)(?![\w(])", ("output", "last")),
     # y_1..y_8, o_1, ..., o_T: the outputs of every step
     (r"\b[yo]_?\{?[01]\}?\s*(?:,\s*)?(?:\.{2,3}|\u2026|-|to)\s*(?:,\s*)?(?:[yo]_?\{?)?(?:8|7|t|n)\}?(?![\w(])",
      ("output", "every", "timestep")),

@@ -107,7 +107,11 @@ LABELLED = sorted((ROOT / "tests" / "calibration" / "labelled").glob("w*.jsonl")
 
 def test_the_labelled_corpus_is_complete_and_split_once():
     rows = [json.loads(line) for path in LABELLED for line in path.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 1200 and {r["split"] for r in rows} == {"train", "dev", "test"}
+    # round 1: 1,200 answers (w1-w6) split train/dev/test; round 2: 383 (w7-w10) in train/dev only,
+    # so the frozen test split stays the one first measured
+    assert len(rows) == 1583 and {r["split"] for r in rows} == {"train", "dev", "test"}
+    round2 = [r for r in rows if r["writer"] in ("w7", "w8", "w9", "w10")]
+    assert len(round2) == 383 and {r["split"] for r in round2} == {"train", "dev"}
     key = {q: [c for c, _ in rubric_concepts(q)] for q in QUESTIONS}
     for r in rows:
         assert list(r["labels"]) == key[r["question"]], r
@@ -157,6 +161,6 @@ def test_the_frozen_test_split_holds_the_released_figures():
 
 def test_train_and_dev_stay_above_the_test_split():
     # tuned on these; a rubric change that helps the test split by hurting them is suspect
-    for split, floor in (("train", 0.92), ("dev", 0.91)):
+    for split, floor in (("train", 0.919), ("dev", 0.915)):
         report = load(*LABELLED, split=split)
         assert report.accuracy() >= floor, (split, report.accuracy())

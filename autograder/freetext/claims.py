@@ -64,7 +64,7 @@ _EQUATING = frozenset({"just", "exact", "simpli", "basic", "realli", "actual", "
                        "so", "its", "the", "that", "both", "too", "not"})
 # Before a dimension's role, these make it a modifier of another: "features per time step".
 _MODIFYING = frozenset({"per", "each", "everi", "at", "in", "on", "for", "from", "over", "through", "across",
-                        "/", "within", "by", "along"})
+                        "/", "within", "by", "along", "to", "after", "befor", "until"})
 # "the number of": words before a role that still make it the role's phrase
 _COUNT_WORDS = frozenset({"number", "amount", "count", "size", "of", "quantiti"})
 # Words before a unit's first real word: "so now it ...".

@@ -138,11 +138,12 @@ def test_calibrate_measures_one_split_per_concept():
     assert "labelled full but scored under half" in out.stdout and "answer:" not in out.stdout
 
 
-# The frozen test split's figures for the current rubric release, measured once on 2026-11-30
-# and recorded in tests/calibration/labelled/README.md. Issue 9's targets (97% agreement, kappa
-# 0.95, no "none" over a third, at most 1% of "full" under half) are not met yet: these floors
-# keep a release from getting worse unnoticed, and the targets stay the work ahead.
-RELEASED_TEST_SPLIT = {"agreeing": 212, "answers": 244, "kappa": 0.79, "none_over_third": 1, "full_under_half": 10}
+# The frozen test split's figures for the current rubric release (the second, 2026-11-30),
+# measured once after its rubrics were frozen and recorded in tests/calibration/labelled/README.md.
+# Issue 9's targets (97% agreement, kappa 0.95, no "none" over a third, at most 1% of "full"
+# under half) are not met yet: these floors keep a release from getting worse unnoticed, and
+# the targets stay the work ahead.
+RELEASED_TEST_SPLIT = {"agreeing": 216, "answers": 244, "kappa": 0.82, "none_over_third": 1, "full_under_half": 10}
 
 
 def test_the_frozen_test_split_holds_the_released_figures():

@@ -16,7 +16,7 @@ roles to the entity the unit is about:
 
 A claim is negated when its role (or, for ``present``, the entity itself)
 lies in a negation scope.  Grading a concept then asks whether the key's
-claims are asserted and none of its misconceptions is (``grading``).
+claims are asserted and none of its misconceptions is (``verdicts``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from .negation import NEG_CUES, Annotated
 from .normalize import NUM, PUNCT, SKIP_KEYS
-from .rubric import Concept, Group, Misconception, Term
+from .rubric import Group
 
 # Tokens that tie a subject to what follows it.
 LINKS = frozenset({
@@ -713,63 +713,3 @@ def _roles_before(ms: list[Mention], idx: int) -> list[Mention]:
 
 def _neg_between(ann: Annotated, a: int, b: int) -> bool:
     return any(ann.negated[a:b]) and any(t.key in ("not", "no", "never") for t in ann.tokens[a:b])
-
-
-def holds(term: Term, claims: list[Claim]) -> tuple[int, int] | None:
-    """The span of a unit where ``term`` is claimed, or None."""
-    by_unit: dict[tuple[int, str], dict[str, Claim]] = {}
-    for c in claims:
-        if c.negated == term.negated and (term.subject == "*" or c.subject == term.subject):
-            by_unit.setdefault((c.unit, c.subject), {}).setdefault(c.role, c)
-    units_with = {c.unit for c in claims if c.role in term.without or c.subject in term.without}
-    for (unit, _), found in by_unit.items():
-        if unit in units_with:
-            continue
-        if all(r in found for r in term.roles):
-            spans = [found[r].span for r in term.roles]
-            return min(s for s, _ in spans), max(e for _, e in spans)
-    return None
-
-
-def contradicted(term: Term, claims: list[Claim]) -> bool:
-    """Whether the answer also claims the opposite of a one-role term."""
-    if len(term.roles) != 1 or term.roles[0] == "present":
-        return False  # naming h again later does not take back "no h"
-    return any(c.role == term.roles[0] and c.negated != term.negated
-               and (term.subject == "*" or c.subject == term.subject) for c in claims)
-
-
-def first_alternative(alternatives: tuple[tuple[Term, ...], ...],
-                      claims: list[Claim]) -> tuple[tuple[Term, ...], tuple[int, int]] | None:
-    for alt in alternatives:
-        spans = [holds(t, claims) for t in alt]
-        if all(s is not None for s in spans):
-            return alt, (min(s[0] for s in spans), max(s[1] for s in spans))
-    return None
-
-
-@dataclass(frozen=True)
-class ClaimVerdict:
-    found: bool
-    confidence: float
-    span: tuple[int, int] | None = None
-    misconception: Misconception | None = None
-
-
-def judge(concept: Concept, claims: list[Claim]) -> ClaimVerdict:
-    """The key asserted, not contradicted, and no misconception of the concept claimed."""
-    for mis in concept.misconceptions:
-        if first_alternative(mis.terms, claims) is not None:
-            return ClaimVerdict(False, 0.85, None, mis)
-    hit = first_alternative(concept.key, claims)
-    if hit is None:
-        # Nothing claimed about what the key is about: surely missing. Something said about it
-        # that the rubric did not read as the key: a TA should look (review sorts by confidence).
-        about = {t.subject for alt in concept.key for t in alt} - {"*"}
-        said = any(c.subject in about and c.role != "present" for c in claims)
-        return ClaimVerdict(False, 0.6 if said else 0.9)
-    alt, span = hit
-    identities = [t for a in concept.key for t in a if t.roles[0].startswith("=") and t.subject != "*"]
-    if any(contradicted(t, claims) for t in (*alt, *identities)):
-        return ClaimVerdict(False, 0.6)  # "h is the last row. h is not the last row."
-    return ClaimVerdict(True, 0.9, span)

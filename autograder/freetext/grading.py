@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .claims import judge as judge_claims
 from .claims import read_claims
 from .fuzzy import correct_typos
-from .matching import Assignment, Verdict, assign_positions, build_context, match_pattern, match_position
 from .negation import annotate
 from .normalize import SKIP_KEYS, clean, merge_compounds, tokenize
-from .rubric import QUESTIONS, Concept, Rubric, load_rubric
+from .rubric import QUESTIONS, Rubric, load_rubric
+from .verdicts import judge
 
 
 @dataclass(frozen=True)
@@ -72,70 +71,25 @@ def _grade(question: str, answer: str) -> GradeResult:
     rubric = load_rubric(question)
     folded, tokens = tokenize(answer)
     tokens = merge_compounds(correct_typos(tokens, rubric.vocab))
-    ann = annotate(tokens)
-    ctx = build_context(ann)
-    by_id = {c.id: c for c in rubric.concepts}
     if rubric.prompt and _echoes(tokens, rubric.prompt):
         # the question's own words pasted back assert nothing
         return GradeResult(question, 0.0, rubric.max_score, [
             ConceptResult(c.id, c.points, False, c.hint, 0.9, "") for c in rubric.concepts])
+    ann = annotate(tokens)
     claims = read_claims(ann, rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
-                         rubric.aliases, rubric.dimension_roles)[0] \
-        if rubric.entities else []
-    verdicts: dict[str, Verdict] = {}
-    assignment: list[Assignment] = []  # computed once, only for position concepts
-
-    def judge(concept: Concept) -> Verdict:
-        if concept.id in verdicts:
-            return verdicts[concept.id]
-        verdicts[concept.id] = Verdict()  # guards against requires-cycles
-        if concept.position is not None:
-            if not assignment:
-                assignment.append(assign_positions(rubric, ctx))
-            verdict = match_position(concept, assignment[0])
-        else:
-            verdict = Verdict()
-            for pattern in concept.patterns:
-                if any(not _found(judge(by_id[r])) for r in pattern.requires):
-                    continue
-                v = match_pattern(pattern, concept, ctx)
-                verdict.denied |= v.denied
-                if v.asserted and v.confidence > verdict.confidence:
-                    verdict.asserted, verdict.confidence, verdict.span = True, v.confidence, v.span
-        verdicts[concept.id] = verdict
-        return verdict
-
+                         rubric.aliases, rubric.dimension_roles)[0]
     results = []
     for concept in rubric.concepts:
-        if concept.key:
-            cv = judge_claims(concept, claims)
-            evidence = ""
-            if cv.span:
-                start = _cue_start(ann, cv.span[0])
-                evidence = folded[tokens[start].start:tokens[cv.span[1] - 1].end]
-            mis = cv.misconception
-            results.append(ConceptResult(
-                id=concept.id, points=concept.points, found=cv.found,
-                message=mis.hint if mis else concept.hint, confidence=cv.confidence,
-                evidence=evidence, misconception=mis.id if mis else "",
-            ))
-            continue
-        verdict = judge(concept)
-        found = _found(verdict)
+        verdict = judge(concept, claims)
         evidence = ""
-        if found and verdict.span:
-            s, e = verdict.span
-            evidence = folded[tokens[s].start:tokens[e - 1].end]
-        if found:
-            conf = verdict.confidence
-        elif verdict.asserted and verdict.denied:
-            conf = 0.6  # contradiction: a human might read it either way
-        else:
-            conf = 0.8 if verdict.denied else 0.9
+        if verdict.span:
+            start = _cue_start(ann, verdict.span[0])
+            evidence = folded[tokens[start].start:tokens[verdict.span[1] - 1].end]
+        mis = verdict.misconception
         results.append(ConceptResult(
-            id=concept.id, points=concept.points, found=found,
-            message=concept.hint, confidence=round(conf, 2),
-            evidence=evidence,
+            id=concept.id, points=concept.points, found=verdict.found,
+            message=mis.hint if mis else concept.hint, confidence=verdict.confidence,
+            evidence=evidence, misconception=mis.id if mis else "",
         ))
     score = float(sum(r.points for r in results if r.found))
     return GradeResult(question, score, rubric.max_score, results)
@@ -159,9 +113,6 @@ def _echoes(tokens: list, prompt: tuple[str, ...]) -> bool:
     return inside / len(words) >= 0.85 and len(words) <= 1.5 * len(prompt) + 3
 
 
-def _found(v: Verdict) -> bool:
-    return v.asserted and not v.denied
-
 
 def require_concept(question: str, answer: object, concept_id: str) -> None:
     """Assert that the answer expresses a concept; the failure message is the hint."""
@@ -178,12 +129,12 @@ def rubric_concepts(question: str) -> list[tuple[str, float]]:
 def read_answer(question: str, answer: object) -> list[str]:
     """The claims the engine read in an answer, as text ("output is last", "h is not cell")."""
     rubric = _rubric(question)
-    if not rubric.entities or not isinstance(answer, str):
+    if not isinstance(answer, str):
         return []
     _, tokens = tokenize(clean(answer))
     tokens = merge_compounds(correct_typos(tokens, rubric.vocab))
     claims, _ = read_claims(annotate(tokens), rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
-                         rubric.aliases, rubric.dimension_roles)
+                            rubric.aliases, rubric.dimension_roles)
     seen = dict.fromkeys(
         f"{c.subject} {'is not' if c.negated else 'is'} {c.role}" for c in claims if c.role != "present"
         or c.negated)

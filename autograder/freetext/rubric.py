@@ -22,8 +22,6 @@ VOCABULARY = RUBRIC_DIR / "vocabulary.yml"  # .yml: not a question
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # the written questions are the rubrics present: adding a rubric file adds the question
 QUESTIONS = tuple(sorted((p.stem for p in RUBRIC_DIR.glob("*.yaml")), key=lambda q: (len(q), q)))
-SCOPES = ("clause", "sentence", "answer")
-UNLESS_SCOPES = SCOPES + ("span",)  # span: only between the matched terms
 
 
 class RubricError(ValueError):
@@ -37,22 +35,6 @@ class Group:
     # first key -> phrasings starting with it (longest first): matching only
     # tries the phrasings that can start at a token.
     by_first: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict, compare=False, hash=False)
-
-
-@dataclass(frozen=True)
-class Pattern:
-    groups: tuple[Group, ...]
-    negated: bool = False  # credited when the claim is negated (q8: no cell state)
-    scope: str = "clause"
-    ordered: bool = False
-    unless: tuple[Group, ...] = ()
-    unless_scope: str = "clause"
-    unless_blocks: str = "both"  # or "denial": only stop it counting as the opposite
-    weight: float = 1.0  # confidence of this way of expressing the concept
-    requires: tuple[str, ...] = ()  # concept ids that must be found too
-    deny: bool = False  # only ever counts against the concept ("no duplication")
-    denies: bool = True  # an opposite-polarity match counts against the concept
-    whole: bool = False  # the match must be the entire answer ("the output")
 
 
 @dataclass(frozen=True)
@@ -82,9 +64,6 @@ class Concept:
     id: str
     points: float
     hint: str
-    patterns: tuple[Pattern, ...] = ()
-    claim: bool = False  # needs an asserted relation, not a bare keyword list
-    position: tuple[int, str] | None = None  # (1-based index, position term)
     key: tuple[tuple[Term, ...], ...] = ()  # claims that earn it (any alternative, all its terms)
     misconceptions: tuple[Misconception, ...] = ()
 
@@ -93,9 +72,6 @@ class Concept:
 class Rubric:
     question: str
     concepts: tuple[Concept, ...]
-    position_terms: dict[str, Group] = field(default_factory=dict)
-    position_values: dict[str, int] = field(default_factory=dict)
-    ndims: int = 3
     vocab: dict[str, str] = field(default_factory=dict)  # surface word -> key
     entities: dict[str, Group] = field(default_factory=dict)
     roles: dict[str, Group] = field(default_factory=dict)
@@ -125,43 +101,6 @@ def _group(name: str, phrases: object, where: str) -> Group:
     for k in phrases_:
         by_first.setdefault(k[0], []).append(k)
     return Group(name, phrases_, {f: tuple(v) for f, v in by_first.items()})
-
-
-def _resolve(ref: object, terms: dict[str, Group], where: str) -> Group:
-    if isinstance(ref, bool):
-        raise RubricError(f"{where}: a group name was read as a boolean; rename it (not yes/no/on/off)")
-    if isinstance(ref, list):
-        return _group("inline", ref, where)
-    if isinstance(ref, str) and ref in terms:
-        return terms[ref]
-    raise RubricError(f"{where}: unknown term group {ref!r}")
-
-
-def _pattern(raw: object, terms: dict[str, Group], where: str) -> Pattern:
-    if isinstance(raw, list):
-        raw = {"all": raw}
-    if not isinstance(raw, dict) or "all" not in raw:
-        raise RubricError(f"{where}: a pattern needs an 'all' list")
-    scope = raw.get("scope", "clause")
-    uscope = raw.get("unless_scope", "clause")
-    if scope not in SCOPES or uscope not in UNLESS_SCOPES:
-        raise RubricError(f"{where}: scope must be one of {SCOPES} (unless_scope may also be 'span')")
-    if raw.get("unless_blocks", "both") not in ("both", "denial"):
-        raise RubricError(f"{where}: unless_blocks must be 'both' or 'denial'")
-    return Pattern(
-        groups=tuple(_resolve(g, terms, where) for g in raw["all"]),
-        negated=bool(raw.get("negated", False)),
-        scope=scope,
-        ordered=bool(raw.get("ordered", False)),
-        unless=tuple(_resolve(g, terms, where) for g in raw.get("unless", [])),
-        unless_scope=uscope,
-        unless_blocks=str(raw.get("unless_blocks", "both")),
-        weight=float(raw.get("weight", 1.0)),
-        requires=tuple(str(r) for r in raw.get("requires", [])),
-        deny=bool(raw.get("deny", False)),
-        denies=bool(raw.get("denies", True)),
-        whole=bool(raw.get("whole", False)),
-    )
 
 
 # Roles the claim reader gives without a rubric word: named at all, the whole answer.
@@ -226,10 +165,9 @@ def parse_rubric(data: dict, source: str) -> Rubric:
     question = data.get("question")
     if not isinstance(question, str):
         raise RubricError(f"{source}: missing 'question'")
-    terms = {name: _group(name, ph, source) for name, ph in (data.get("terms") or {}).items()}
-    pos = data.get("positions") or {}
-    pterms = {name: _group(name, ph, source) for name, ph in (pos.get("terms") or {}).items()}
-    pvalues = {str(k): int(v) for k, v in (pos.get("values") or {}).items()}
+    if "terms" in data or "positions" in data:
+        raise RubricError(f"{source}: 'terms' and 'positions' are the old co-occurrence format; write "
+                          "'entities', 'roles' and claims (README, Rubrics)")
     raw_entities = dict(data.get("entities") or {})
     dims = data.get("dimensions")
     if dims is not None:
@@ -246,14 +184,9 @@ def parse_rubric(data: dict, source: str) -> Rubric:
         cid, hint = raw.get("id"), raw.get("hint")
         if not cid or not hint:
             raise RubricError(f"{where}: needs 'id' and 'hint'")
-        position = None
-        if "position" in raw:
-            p = raw["position"]
-            if p.get("term") not in pterms:
-                raise RubricError(f"{where}: position term {p.get('term')!r} not in positions.terms")
-            position = (int(p["index"]), p["term"])
-        patterns = tuple(_pattern(p, terms, where) for p in raw.get("patterns") or [])
-        key = _alternatives(raw["claims"], names, where) if "claims" in raw else ()
+        if "claims" not in raw:
+            raise RubricError(f"{where}: needs 'claims' (the claims that earn it)")
+        key = _alternatives(raw["claims"], names, where)
         wrong = []
         for j, mis in enumerate(raw.get("misconceptions") or []):
             if not isinstance(mis, dict) or "claims" not in mis or "hint" not in mis:
@@ -261,24 +194,16 @@ def parse_rubric(data: dict, source: str) -> Rubric:
             wrong.append(Misconception(str(mis.get("id", f"{cid}-{j + 1}")),
                                        _alternatives(mis["claims"], names, where),
                                        " ".join(str(mis["hint"]).split())))
-        if not patterns and position is None and not key:
-            raise RubricError(f"{where}: needs 'claims', 'patterns' or 'position'")
         concepts.append(Concept(
             id=str(cid), points=float(raw.get("points", 1)), hint=str(hint).strip(),
-            patterns=patterns, claim=bool(raw.get("claim", False)), position=position,
             key=key, misconceptions=tuple(wrong),
         ))
     ids = {c.id for c in concepts}
     if len(ids) != len(concepts):
         raise RubricError(f"{source}: duplicate concept ids")
-    for c in concepts:
-        for p in c.patterns:
-            if set(p.requires) - ids or c.id in p.requires:
-                raise RubricError(f"{source}: {c.id} requires unknown concept {p.requires}")
     # Typo correction maps misspelt words onto this vocabulary: every word of
     # four or more letters used in any phrasing of this rubric.
-    raw_phrases = [*(data.get("terms") or {}).values(), *(pos.get("terms") or {}).values(),
-                   *(data.get("entities") or {}).values(), *(data.get("roles") or {}).values()]
+    raw_phrases = [*raw_entities.values(), *(data.get("roles") or {}).values()]
     vocab: dict[str, str] = {}
     for phrases in raw_phrases:
         for phrase in phrases if isinstance(phrases, list) else [phrases]:
@@ -300,8 +225,8 @@ def parse_rubric(data: dict, source: str) -> Rubric:
     dimension_roles = frozenset((dims or {}).get("roles") or ())
     if dimension_roles - set(roles):
         raise RubricError(f"{source}: dimensions.roles {sorted(dimension_roles - set(roles))} are not roles")
-    return Rubric(question, tuple(concepts), pterms, pvalues, int(pos.get("ndims", 3)), vocab,
-                  entities, roles, subject, prompt, modifiers, aliases, dimension_roles)
+    return Rubric(question, tuple(concepts), vocab, entities, roles, subject, prompt, modifiers, aliases,
+                  dimension_roles)
 
 
 def with_vocabulary(data: dict, shared: dict) -> dict:

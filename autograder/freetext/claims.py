@@ -48,7 +48,8 @@ SOFT_BREAKS = frozenset({",", "/", "and", "but", "howev", "wherea", "while", "wh
 # Between coordinated entities: "output, h and c", "output as well as h".
 COORDINATORS = frozenset({",", "and", "or", "&", "/", "as", "well", "plus", "nor"})
 # What may stand between a subject and its link: "output (1, 3) is", "h now is".
-_BEFORE_LINK = frozenset({"(", ")", "[", "]", "onli", "just", "also", "still", "now", "alway"})
+_BEFORE_LINK = frozenset({"(", ")", "[", "]", "onli", "just", "also", "still", "now", "alway", "basic", "realli",
+                          "actual", "literal", "simpli", "essenti", "technic", "effect", "here"})
 # Words an answer that only names an entity may also hold: "the output of the LSTM".
 ALONE_FILLER = SKIP_KEYS | frozenset({"of", "lstm", "layer", "model", "it", "now", "return", "is", "just",
                                       "onli", "from", ".", "!", "the", "array", "tensor", "(", ")", ","})
@@ -178,10 +179,28 @@ def find_mentions(ann: Annotated, entities: dict[str, Group], roles: dict[str, G
     # "one row per step", "one value per node": a number written as a word names a size only
     # when a dimension's role follows it ("one sample", "eight steps")
     tokens = ann.tokens
+    out = _owned_by_layer(out, keys)
     return [m for i, m in enumerate(out) if not (
         m.kind == "entity" and m.name.startswith("dim") and m.end - m.start == 1
         and tokens[m.start].kind == NUM and tokens[m.start].text.isalpha()
         and not (i + 1 < len(out) and out[i + 1].kind == "role" and out[i + 1].start == m.end))]
+
+
+def _owned_by_layer(mentions: list[Mention], keys: list[str]) -> list[Mention]:
+    """"the GRU output", "the LSTM's h": one entity, the layer only says whose it is;
+    "both are the GRU's hidden state": the role is not the layer's claim."""
+    out: list[Mention] = []
+    for m in mentions:
+        prev = out[-1] if out else None
+        if prev is not None and prev.kind == "entity" and prev.name == "layer" and m.name != "layer" \
+                and all(k in ("s", "'") for k in keys[prev.end:m.start]):
+            if m.kind == "entity":
+                out[-1] = Mention("entity", m.name, prev.start, m.end, m.negated, m.paren)
+                continue
+            if prev.start > 0 and keys[prev.start - 1] in SKIP_KEYS:
+                out.pop()
+        out.append(m)
+    return out
 
 
 def index_base(mentions: list[Mention]) -> list[Mention]:
@@ -387,7 +406,7 @@ def _sameness(u: int, ms: list[Mention], claims: list[Claim], keys: list[str], s
             if e.kind == "role" and e.name in aliases:
                 e = Mention("entity", aliases[e.name], e.start, e.end, e.negated, e.paren)
             if e.kind == "entity":
-                if any(k in (":", "(", ")") for k in keys[e.end:m.start]):
+                if any(k in (":", "(", ")", "[", "]") for k in keys[e.end:m.start]):
                     break  # "(output, h, c): the first two are equal", "(output = h), ... c to be different"
                 names.insert(0, e.name)
         nxt = ms[idx + 1] if idx + 1 < len(ms) else None
@@ -449,8 +468,9 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
     subjects: list[str] = []
     collecting = True  # still reading the subject (no link or role yet)
     linked = False
-    first = next((k for k in keys[a:b] if k not in SKIP_KEYS and k not in _LEAD), "")
-    inherited = first in PRONOUNS
+    first = next((k for k in keys[a:b] if k not in SKIP_KEYS and k not in _LEAD and k not in HARD_BREAKS), "")
+    # after a full stop, "that"/"this" mostly point at the whole sentence ("That's the layout ...")
+    inherited = first in PRONOUNS and not (keys[a] in HARD_BREAKS and first in ("this", "that", "thes"))
 
     sized: set[str] = set()  # subjects given a dimension role in this unit: one each
 
@@ -522,7 +542,10 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                 for r in _roles_before(ms, idx):
                     claim(m.name, r.name, r.negated, r)
                 subjects, collecting = [m.name], True
-            elif not m.paren and _link_after(keys, m, b) and before not in NOT_SUBJECT_BEFORE:
+            elif not m.paren and _link_after(keys, m, b) and before not in NOT_SUBJECT_BEFORE and not (
+                    linked and subjects and before in ("=", "is", "are") and m.name not in subjects
+                    and ms[idx - 1].kind == "entity"):
+                # a new subject, unless a chain goes on: "the last row = h = h_8"
                 subjects, collecting, linked, last_object = [m.name], True, False, None
             elif len(subjects) >= 2 and linked and m.name in subjects:
                 subjects = [m.name]  # "(1, 8, 2) -> one sequence, ...": the one described next
@@ -566,6 +589,9 @@ def _read_unit(u: int, a: int, b: int, ms: list[Mention], ann: Annotated, keys: 
                     claim(target, m.name, m.negated, m)
                     prev_end = m.end
                     continue
+                if inherited and not subjects and not any(x.kind == "entity" for x in ms[idx + 1:]):
+                    prev_end = m.end
+                    continue  # "they're still computed, we just don't see them": an adverb
             if not owner and not subjects and not inherited and all(
                     x.kind == "role" or i in setting for i, x in enumerate(ms[:idx])) and _link_after(keys, m, b):
                 # "The hidden state is the working state": about the role, not an entity;

@@ -79,7 +79,10 @@ _CODE_RULES: list[tuple[str, tuple[str, ...]]] = [
     # "h_k for every k", "h_t for all t": the state at every step
     (r"\b([hc])_?\{?([kitn])\}?\s+for\s+(?:every|each|all)\s+\2\b", ("{0}", "every", "timestep")),
     # y_T, o_8: the output at the last step
-    (r"\b[yo](?:_\{?(?:8|n|last)\}?|8)(?![\w(])", ("output", "last")),
+    # (o_8 * tanh(c_8) is the output gate's, not the output)
+    (r"\b[yo](?:_\{?(?:8|n|last)\}?|8)(?![\w(])(?!\s*[*\u2299\u00b7]\s*tanh)", ("output", "last")),
+    # y_t: the output at a step (o_t is the LSTM's output gate)
+    (r"\by_\{?t\}?(?![\w(])", ("output",)),
     # y_1..y_8, o_1, ..., o_T: the outputs of every step
     (r"\b[yo]_?\{?[01]\}?\s*(?:,\s*)?(?:\.{2,3}|\u2026|-|to)\s*(?:,\s*)?(?:[yo]_?\{?)?(?:8|7|t|n)\}?(?![\w(])",
      ("output", "every", "timestep")),
@@ -95,8 +98,16 @@ _CODE_RULES: list[tuple[str, tuple[str, ...]]] = [
     # LSTM's notation h_T is the hidden state and c_T the cell state at step T
     (r"\bh_?\{?(?:8|n|last|final|end)\}?(?![\w(])", ("h", "last", "hidden", "state")),
     (r"\bc_?\{?(?:8|n|last|final|end)\}?(?![\w(])", ("c", "last", "cell", "state")),
-    (r"\bstate_h\b|\bh_state\b|\bh_?\{?t\}?\b|\bh\s*\(\s*t\s*\)|\bh_?\{?T\}?\b", ("h",)),
+    # h_t, h(t): the subject of a claim ("h_t is the hidden state") is h; elsewhere
+    # ("output = h_t") it is the hidden state at a step, named by its notation
+    (r"(?:\bh_\{?t\}?\b|\bh\s*\(\s*t\s*\))(?=\s*(?:is\b|are\b|=|:|->))", ("h",)),
+    (r"\bh_\{?t\}?\b|\bh\s*\(\s*t\s*\)", ("hidden", "state")),
+    (r"\bstate_h\b|\bh_state\b|\bht\b|\bh_?\{?T\}?\b", ("h",)),
     (r"\bstate_c\b|\bc_state\b|\bc_?\{?t\}?\b|\bc\s*\(\s*t\s*\)", ("c",)),
+    # "is coinciding with h" matches h; only the noun ("a coincidence") says it is chance
+    (r"\bcoincid(?:e|es|ed|ing)\b", ("matches",)),
+    # "c == h False" (a printed comparison): not equal
+    (r"==\s*(\w+)\s*(?:->|:|#|\u2192)?\s*false\b", ("not", "=", "{0}")),
     (r"!=|=/=|\u2260", ("not", "=")),
     (r"==|=(?!>)|\u2261", ("=",)),
 ]

@@ -80,6 +80,7 @@ FUNCTION = LINKS | SKIP_KEYS | frozenset({
     "and", "or", "not", "no", "for", "in", "on", "at", "with", "by", "it", "they", "this", "that",
     "there", "its", "their", "each", "everi", "all", "onli", "just", "per", "so", "what", "which",
     "one", "both", "also", "we", "of", "=", "(", ")", "but", "becaus", "sinc", "now", "anymor",
+    "into", "from", "to", "as", "than", "instead",
 })
 LIST_MIN_MENTIONS = 4
 # What may stand between a comma and the entity that opens the next claim: "(2) h = ...".
@@ -183,7 +184,13 @@ def find_mentions(ann: Annotated, entities: dict[str, Group], roles: dict[str, G
     return [m for i, m in enumerate(out) if not (
         m.kind == "entity" and m.name.startswith("dim") and m.end - m.start == 1
         and tokens[m.start].kind == NUM and tokens[m.start].text.isalpha()
-        and not (i + 1 < len(out) and out[i + 1].kind == "role" and out[i + 1].start == m.end))]
+        and not (i + 1 < len(out) and out[i + 1].kind == "role" and out[i + 1].start == m.end
+                 and not _distributive(keys, out[i + 1].end)))]
+
+
+def _distributive(keys: list[str], i: int) -> bool:
+    """"one value per unit", "1 number for each node": a share, not a dimension's size."""
+    return keys[i:i + 1] == ["per"] or keys[i:i + 2] in (["for", "each"], ["for", "everi"])
 
 
 def _owned_by_layer(mentions: list[Mention], keys: list[str]) -> list[Mention]:
@@ -358,7 +365,8 @@ def _sized(ann: Annotated, keys: list[str], entities: dict[str, Group], roles: d
             continue
         for name in dimension_roles:
             for phrase in roles[name].by_first.get(keys[seq[n + 1]], ()):
-                if _phrase_at(keys, seq, n + 1, phrase) is not None:
+                end = _phrase_at(keys, seq, n + 1, phrase)
+                if end is not None and not _distributive(keys, seq[end - 1] + 1):
                     out.append(Claim(sizes[keys[i]], name, False, -1, (i, seq[n + 1] + 1)))
                     break
     return out

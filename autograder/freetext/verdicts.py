@@ -29,8 +29,15 @@ def contradicted(term: Term, claims: list[Claim]) -> bool:
     """Whether the answer also claims the opposite of a one-role term."""
     if len(term.roles) != 1 or term.roles[0] == "present":
         return False  # naming h again later does not take back "no h"
+
+    def plain(c: Claim) -> bool:
+        # "no cell state ... merges the cell state and the hidden state" describes the absence:
+        # only a bare "has a cell state" takes back a "has no cell state"
+        return not term.negated or not any(
+            o.unit == c.unit and o.subject == c.subject and o.role not in ("present", c.role) for o in claims)
+
     return any(c.role == term.roles[0] and c.negated != term.negated
-               and (term.subject == "*" or c.subject == term.subject) for c in claims)
+               and (term.subject == "*" or c.subject == term.subject) and plain(c) for c in claims)
 
 
 def first_alternative(alternatives: tuple[tuple[Term, ...], ...],

@@ -44,6 +44,8 @@ def clean(text: str) -> str:
     text = text.replace("\u2260", " != ")  # NFKD would leave a bare "=" of "≠"
     # "no. of features" and "# sequences" are counts, not a negation or a comment
     text = re.sub(r"\b([Nn])o\.\s*(?=of\b)", "number ", text)
+    # "x  # final hidden state" after code is a comment: it describes what stands before it
+    text = re.sub(r"(?<=\S)[ \t]+#[ \t]+(?!of\b)(?=[A-Za-z])", ", ", text)
     text = re.sub(r"#\s*(?=[A-Za-z])", "number of ", text)
     text = re.sub(r"\b([hHcCyYoO])_\{?T\}?(?![\w{(])", r"\1_last", unicodedata.normalize("NFKC", text)).casefold()
     text = "".join(
@@ -179,12 +181,16 @@ def _emit_word(raw: str, start: int, end: int, out: list[Token]) -> None:
 _WRAPPED_LINE = 50
 
 
+# A line that opens a list item or a "key: value" line starts a claim of its own.
+_NEW_ITEM = re.compile(r"[-*\u2022>|]|\d+[.)]\s|[\w\[\], ]{1,15}?\s*(?::|=|->|\u2192)")
+
+
 def unwrap(text: str) -> str:
     """Join hand-wrapped lines into their sentences; keep the breaks of lists and paragraphs."""
     lines = [line.strip() for line in text.strip().split("\n")]
     out = lines[0]
     for previous, line in pairwise(lines):
-        joined = len(previous) >= _WRAPPED_LINE and line
+        joined = len(previous) >= _WRAPPED_LINE and line and not _NEW_ITEM.match(line)
         out += (" " if joined else "\n") + line
     return out
 

@@ -139,12 +139,12 @@ def test_calibrate_measures_one_split_per_concept():
     assert "labelled full but scored under half" in out.stdout and "answer:" not in out.stdout
 
 
-# The frozen test split's figures for the current rubric release (the second, 2026-11-30),
+# The frozen test split's figures for the current rubric release (the third, 2026-11-30),
 # measured once after its rubrics were frozen and recorded in tests/calibration/labelled/README.md.
 # Issue 9's targets (97% agreement, kappa 0.95, no "none" over a third, at most 1% of "full"
 # under half) are not met yet: these floors keep a release from getting worse unnoticed, and
 # the targets stay the work ahead.
-RELEASED_TEST_SPLIT = {"agreeing": 216, "answers": 244, "kappa": 0.82, "none_over_third": 1, "full_under_half": 10}
+RELEASED_TEST_SPLIT = {"agreeing": 219, "answers": 244, "kappa": 0.84, "none_over_third": 1, "full_under_half": 8}
 
 
 def test_the_frozen_test_split_holds_the_released_figures():
@@ -163,6 +163,27 @@ def test_the_frozen_test_split_holds_the_released_figures():
 
 def test_train_and_dev_stay_above_the_test_split():
     # tuned on these; a rubric change that helps the test split by hurting them is suspect
-    for split, floor in (("train", 0.919), ("dev", 0.915)):
+    for split, floor in (("train", 0.925), ("dev", 0.912)):
         report = load(*LABELLED, split=split)
         assert report.accuracy() >= floor, (split, report.accuracy())
+
+
+SECOND_LABELS = ROOT / "tests" / "calibration" / "second_labels"
+
+
+@pytest.mark.parametrize("name,floor", [("test", 0.99), ("w12", 0.98)])
+def test_a_second_ta_agrees_with_the_labels(name, floor):
+    # the targets must sit below what two TAs reach with the same key, or no engine can meet them
+    first = {(r["question"], r["answer"]): r["labels"]
+             for path in LABELLED for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+    second = [json.loads(line) for line in (SECOND_LABELS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+    if name == "test":
+        assert {(r["question"], r["answer"]) for r in second} == {
+            k for path in LABELLED for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+            if r["split"] == "test" for k in [(r["question"], r["answer"])]}
+    pairs = []
+    for r in second:
+        labels = first[(r["question"], r["answer"])]
+        assert list(r["labels"]) == list(labels), r
+        pairs.append((label_for(sum(labels.values()), len(labels)), label_for(sum(r["labels"].values()), len(labels))))
+    assert sum(a == b for a, b in pairs) / len(pairs) >= floor, pairs

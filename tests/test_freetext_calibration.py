@@ -137,6 +137,10 @@ def test_calibrate_measures_one_split_per_concept():
     assert out.returncode == 0, out.stderr
     assert f"overall   {len(test_rows)}" in out.stdout and "false credit" in out.stdout
     assert "labelled full but scored under half" in out.stdout and "answer:" not in out.stdout
+    # what a review of the least confident concepts buys: never less than grading alone
+    assert "a TA deciding the concepts below confidence 0.7" in out.stdout
+    for threshold, pairs in report.after_review.items():
+        assert len(pairs) == len(test_rows) and report.accuracy(pairs) >= report.accuracy(), threshold
 
 
 # The frozen test split's figures for the current rubric release (the third, 2026-11-30),

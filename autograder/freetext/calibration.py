@@ -63,6 +63,10 @@ class Report:
     under_half: list[dict] = field(default_factory=list)  # labelled full, < 1/2 of points
     # (question, concept id) -> counts of "agree", "false_credit", "missed_credit"
     concepts: dict[tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # confidence threshold -> (label, grade) pairs once a TA decided every concept below it,
+    # and how many concepts that was (the review app shows the least confident first)
+    after_review: dict[float, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    reviewed: Counter = field(default_factory=Counter)
 
     @property
     def all_pairs(self) -> list[tuple[str, str]]:
@@ -71,6 +75,11 @@ class Report:
     def accuracy(self, pairs: list[tuple[str, str]] | None = None) -> float:
         pairs = self.all_pairs if pairs is None else pairs
         return sum(a == b for a, b in pairs) / len(pairs) if pairs else 0.0
+
+
+# A verdict's confidence is 0.6 where the answer talks about the concept without the key's claim
+# and 0.85 where a misconception cancelled it (``verdicts.judge``).
+REVIEW_THRESHOLDS = (0.7, 0.9)
 
 
 def calibrate(lines: list[str], split: str | None = None) -> Report:
@@ -97,6 +106,13 @@ def calibrate(lines: list[str], split: str | None = None) -> Report:
                 given, labelled = bool(concept.found), bool(labels[concept.id])
                 outcome = "agree" if given == labelled else ("false_credit" if given else "missed_credit")
                 report.concepts[(row["question"], concept.id)][outcome] += 1
+        if labels and all(c.id in labels for c in g.concepts):
+            for threshold in REVIEW_THRESHOLDS:
+                below = [c for c in g.concepts if c.confidence < threshold]
+                score = sum(c.points for c in g.concepts if (
+                    bool(labels[c.id]) if c.confidence < threshold else c.found))
+                report.after_review[threshold].append((row["expect"], label_for(score, g.max_score)))
+                report.reviewed[threshold] += len(below)
         if pair[0] != pair[1]:
             report.disagreements.append(info)
         if row["expect"] == "none" and g.score > g.max_score / 3:
@@ -169,6 +185,11 @@ def format_report(report: Report, verbose: bool = True) -> str:
             n = sum(counts.values())
             out.append(f"{q:<9} {cid:<24} {n:<4} {counts['agree'] / n:6.1%}   {counts['false_credit']:>12}"
                        f"  {counts['missed_credit']:>13}")
+    total = sum(sum(c.values()) for c in report.concepts.values())
+    for threshold, pairs in sorted(report.after_review.items()):
+        out.append(f"a TA deciding the concepts below confidence {threshold:g} "
+                   f"({report.reviewed[threshold]} of {total}, {report.reviewed[threshold] / total:.0%}): "
+                   f"agreement {report.accuracy(pairs):.1%}")
     out.append(f"labelled none but scored over a third: {len(report.over_third)}")
     out.append(f"labelled full but scored under half: {len(report.under_half)}")
     out.append(f"disagreements: {len(report.disagreements)}")

@@ -141,3 +141,58 @@ def test_bad_claims_in_a_rubric_are_named():
     with pytest.raises(RubricError, match="needs 'claims' and 'hint'"):
         parse_rubric({**base, "concepts": [{"id": "c", "hint": "h", "claims": ["output is last"],
                                             "misconceptions": [{"claims": ["output is last"]}]}]}, "t.yaml")
+
+
+# Round 3 (writers w11-w14): ways of saying things the second release could not read.
+@pytest.mark.parametrize("question,answer,concepts", [
+    # "the GRU output" is the output; "the GRU's hidden state" says nothing about the GRU
+    ("q10", "yep identical, gru output basically is the hidden state at the last step", {
+        "output_equals_h", "output_is_hidden_state"}),
+    ("q10", "output and h are duplicates - both are the GRU's hidden state after the last timestep.", {
+        "output_equals_h", "output_is_hidden_state"}),
+    # a chain goes on past its second entity
+    ("q12", "output[:, 7, :] = h = h_8; the other rows are unique", {"last_step_equals_h"}),
+    # a pronoun reaches across a full stop
+    ("q4", "output and h are the same. they are the final hidden state.", {
+        "output_equals_h", "output_is_hidden_state"}),
+    # h_t after a link is the hidden state at a step; y_t is the output
+    ("q10", "yes output == h. GRU output = h_t; last step only", {"output_equals_h", "output_is_hidden_state"}),
+    ("q4", "output == h. Because LSTM output y_t = h_t, and we only return the last t.", {
+        "output_equals_h", "output_is_hidden_state"}),
+    # a printed comparison that came out False
+    ("q4", "output==h True, c==h False. LSTM emits h as its output, last step only", {
+        "output_equals_h", "output_is_hidden_state"}),
+    # "coinciding" is matching, not chance
+    ("q12", "Last row of output matrix is coinciding with h.", {"last_step_equals_h"}),
+    # "into" makes a terse claim, not a keyword list
+    ("q8", "GRU merges cell & hidden into 1 state (h) / no c to return", {"no_cell_state"}),
+    # describing the merge does not take back "no cell state"
+    ("q8", "The GRU merges the cell state and hidden state into a single state vector, no separate memory cell.",
+     {"no_cell_state"}),
+    # "one value per unit" is a share, not the size of dimension 1
+    ("q7", "hidden state at every step. 1 = batch (one sample), 8 = the 8 timesteps, 3 = the 3 units, so one "
+           "hidden value per unit per step", {"every_step", "axis1_batch", "axis2_timesteps", "axis3_units"}),
+    # a comment after code describes what stands before it; a "key: value" line stays its own
+    ("q2", "output: y_T   # last-step activation\nh: h_T        # final hidden state; for an LSTM y_T == h_T\n"
+           "c: c_T        # final cell state (long-term memory)", {"output_last_step", "h_hidden_state",
+                                                                  "c_cell_state"}),
+])
+def test_round_three_phrasings(question, answer, concepts):
+    assert found(question, answer) == concepts
+
+
+def test_round_three_wrong_claims_still_cancel():
+    # o_8 * tanh(c_8) is the output gate's product, not a claim that output is c
+    assert "output_is_hidden_state" in found("q4", "output == h. h_t = o_t * tanh(c_t) != c_t, output = h_8")
+    # a bare opposite still takes back "no cell state"
+    assert found("q8", "GRU does have a cell state, and GRU doesn't have a cell state") == set()
+    # on q10 output holding every step is wrong for both concepts; a wrong reason cancels only the reason
+    assert found("q10", "output contains all 8 timesteps and h is the last one, so h is inside output") == set()
+    assert found("q10", "yes, because h = c in GRU and output = c") == {"output_equals_h"}
+    assert found("q10", "output equals c") == set()
+    # "the 3 classes" is a prediction's, which cancels every step
+    assert cancelled("q7", "output is the prediction for each of the 8 timesteps, with 3 classes per timestep")[
+        "every_step"] == "predictions"
+    # "3 features" costs the units point only
+    assert found("q7", "output is the hidden state at every step; 1 is the batch, 8 the timesteps, 3 features") == {
+        "every_step", "axis1_batch", "axis2_timesteps"}

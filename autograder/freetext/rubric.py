@@ -66,6 +66,7 @@ class Concept:
     hint: str
     key: tuple[tuple[Term, ...], ...] = ()  # claims that earn it (any alternative, all its terms)
     misconceptions: tuple[Misconception, ...] = ()
+    meaning: str = ""  # what the concept asserts, in a TA's words (the review app shows it)
 
 
 @dataclass
@@ -196,7 +197,7 @@ def parse_rubric(data: dict, source: str) -> Rubric:
                                        " ".join(str(mis["hint"]).split())))
         concepts.append(Concept(
             id=str(cid), points=float(raw.get("points", 1)), hint=str(hint).strip(),
-            key=key, misconceptions=tuple(wrong),
+            key=key, misconceptions=tuple(wrong), meaning=" ".join(str(raw.get("meaning", "")).split()),
         ))
     ids = {c.id for c in concepts}
     if len(ids) != len(concepts):

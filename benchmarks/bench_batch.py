@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import nbformat  # noqa: E402
 
-from tools.batch.status import Status  # noqa: E402
+from tools.gradebook.records import Status  # noqa: E402
 from tools.otter_run import otter_run  # noqa: E402
 from tools.sandbox import MiB  # noqa: E402
 

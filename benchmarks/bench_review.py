@@ -30,11 +30,10 @@ sys.path.insert(0, str(ROOT))
 def make_grading(out: Path, n: int) -> None:
     from autograder.freetext import QUESTIONS, grade_answer
     from autograder.freetext.grading import read_answer
-    from tools.batch.discover import Submission
-    from tools.batch.grade import Record
-    from tools.batch.status import Status
-    from tools.review.reports import write_reports
-    from tools.review.sheet import AnswerRow, ConceptCell, Sheet, save
+    from tools.gradebook.inputs import Submission
+    from tools.gradebook.records import Record, Status
+    from tools.gradebook.reports import write_reports
+    from tools.gradebook.sheet import AnswerRow, ConceptCell, Sheet, save
 
     corpus: dict[str, list[str]] = {q: [] for q in QUESTIONS}
     for path in sorted((ROOT / "tests" / "calibration" / "labelled").glob("w*.jsonl")):
@@ -100,7 +99,7 @@ def main() -> None:
                 if e.code != 303:
                     raise
             saves.append(time.perf_counter() - t)
-        from tools.review import decisions
+        from tools.gradebook import decisions
 
         for i in range(50):
             t = time.perf_counter()

@@ -30,10 +30,11 @@ from otter.grade.utils import POINTS_POSSIBLE_LABEL
 from autograder.plugins.safe_run import refusal, submission_problem
 from autograder.submission_check import Problem, Reason
 from tools.batch.discover import Submission, discover, read_metadata
-from tools.batch.grade import Record
-from tools.batch.review import extract_answers, render_html, review_rows
-from tools.batch.status import Status
 from tools.build import DIST, ROOT, autograder_zip, build
+from tools.gradebook.answers import extract_answers
+from tools.gradebook.records import Record, Status
+from tools.gradebook.review_page import order, render_html
+from tools.gradebook.sheet import Sheet, answer_rows
 from tools.registry import registry
 from tools.submissions import build_submission, load_answer_set, run_as_student
 
@@ -286,7 +287,7 @@ def _review_table(mixed) -> list[list[str]]:
     return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
 
 
-def test_review_sheet_lists_every_written_answer_least_confident_first(mixed):
+def test_review_sheet_lists_every_written_answer_flagged_then_least_confident_first(mixed):
     from autograder.freetext import QUESTIONS as WRITTEN
 
     rows = _review_table(mixed)
@@ -294,8 +295,15 @@ def test_review_sheet_lists_every_written_answer_least_confident_first(mixed):
     seen = {(re.sub(r"<.*", "", r[2], flags=re.S), r[3]) for r in rows}
     assert seen == {(f, q) for f in files for q in WRITTEN}
     assert len(rows) == len(files) * len(WRITTEN)
-    confidences = [float(r[1]) for r in rows]
-    assert confidences == sorted(confidences)
+    # answers a second reader flags first, then the least confident; unanswered ones last
+    blank = [i for i, r in enumerate(rows) if "carol_blank" in r[2]]
+    assert blank == list(range(len(rows) - len(blank), len(rows)))
+    answered = rows[:len(rows) - len(blank)]
+    flagged = [("class=flag" in r[7] + r[8]) for r in answered]
+    assert flagged == sorted(flagged, reverse=True)
+    for block in (True, False):
+        confidences = [float(r[1]) for r, f in zip(answered, flagged, strict=True) if f is block]
+        assert confidences == sorted(confidences), block
     partial_q7 = next(r for r in rows if r[2].startswith("bob_partial.ipynb") and r[3] == "q7")
     assert "I am not sure." in partial_q7[4] and partial_q7[5] == "0 / 5"
     full_q1 = next(r for r in rows if r[2].startswith("alice_full.ipynb") and r[3] == "q1")
@@ -337,9 +345,10 @@ def test_review_puts_non_literal_answers_first(tmp_path):
     path = tmp_path / "x.ipynb"
     nbformat.write(nb, path)
     sub = Submission("x.ipynb", path, "notebook")
-    rows = review_rows([sub], [Record("x.ipynb", Status.GRADED, "", {"q1": (0, 3)})])
-    assert rows[0].question == "q1" and rows[0].confidence == 0.0
-    assert "not a string: some_variable" in render_html(rows)
+    records = [Record("x.ipynb", Status.GRADED, "", {"q1": (0, 3)})]
+    rows = order(answer_rows([sub], records))
+    assert rows[0].question == "q1" and rows[0].answered and not rows[1].answered
+    assert "not a string: some_variable" in render_html(Sheet(records, [sub], rows))
 
 
 # --- resuming, Gradescope exports, interruption -----------------------------------------------
@@ -428,9 +437,9 @@ def test_ctrl_c_leaves_no_half_written_report(mixed, tmp_path):
 
 
 def _sandboxes(pid: int) -> list[Path]:
-    from tools.sandbox import _own_cgroup
+    from tools.sandbox import own_cgroup
 
-    return list(_own_cgroup("memory").glob(f"sandbox-{pid}-*"))
+    return list(own_cgroup("memory").glob(f"sandbox-{pid}-*"))
 
 
 # --- classification of a sandbox run, without a sandbox ------------------------------------------
@@ -494,7 +503,7 @@ def test_classify_reads_the_refusal_reason_not_its_words(reason, status):
 
 @pytest.mark.fast
 def test_every_refusal_reason_has_a_status():
-    from tools.batch.status import status_of
+    from tools.gradebook.records import status_of
 
     assert {status_of(reason) for reason in Reason} <= {Status.MALFORMED, Status.WRONG_ASSIGNMENT}
 
@@ -608,9 +617,9 @@ def _start_review(out: Path) -> tuple[subprocess.Popen, str]:
 def test_a_ta_reviews_a_group_by_keyboard_in_chromium(mixed, tmp_path):
     from autograder.freetext import rubric_concepts
     from tests.jupyterlab import browser_missing, chromium
-    from tools.review import decisions as decisions_file
-    from tools.review.apply import apply
-    from tools.review.sheet import DECISIONS, read
+    from tools.gradebook import decisions as decisions_file
+    from tools.gradebook.apply import apply
+    from tools.gradebook.sheet import DECISIONS, read
 
     missing = browser_missing()
     if missing:

@@ -18,15 +18,14 @@ import pytest
 
 from autograder.freetext import QUESTIONS, grade_answer
 from autograder.freetext.grading import read_answer
-from tools.batch.discover import Submission
-from tools.batch.grade import Record
-from tools.batch.status import Status
-from tools.review import decisions
+from tools.gradebook import decisions
+from tools.gradebook.apply import apply, class_stats
+from tools.gradebook.inputs import Submission
+from tools.gradebook.records import Record, Status
+from tools.gradebook.reports import write_reports
+from tools.gradebook.sheet import DECISIONS, AnswerRow, ConceptCell, Sheet, SheetError, read, save
 from tools.review.app import Review, serve
-from tools.review.apply import apply, class_stats
 from tools.review.groups import build
-from tools.review.reports import write_reports
-from tools.review.sheet import DECISIONS, AnswerRow, ConceptCell, Sheet, SheetError, read, save
 
 pytestmark = pytest.mark.fast
 

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from test_integrity_gallery import CASES, SECRETS, _inject  # sibling module (pytest puts tests/ on sys.path)
 
-from tools.batch.warm import WarmWorker
+from tools.batch.workers import WarmWorker
 from tools.gradescope import grade as grade_cold
 from tools.limits import GRADESCOPE_LIMITS
 from tools.scores import question_scores

@@ -92,7 +92,7 @@ def require_bwrap() -> str:
     return path
 
 
-def _own_cgroup(controller: str) -> Path:
+def own_cgroup(controller: str) -> Path:
     """The directory of this process's cgroup for a v1 ``controller``."""
     base = CGROUP_ROOT / controller
     if not (base / "cgroup.procs").exists():
@@ -110,8 +110,8 @@ class _Cgroups:
 
     def __init__(self, memory: int, cpus: float):
         name = f"{CGROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.memory = _own_cgroup("memory") / name
-        self.cpu = _own_cgroup("cpu") / name
+        self.memory = own_cgroup("memory") / name
+        self.cpu = own_cgroup("cpu") / name
         try:
             self.memory.mkdir()
             self.cpu.mkdir()
@@ -238,7 +238,7 @@ def reap_stale() -> list[str]:
         removed.append(str(work))
     for controller in ("memory", "cpu"):
         try:
-            base = _own_cgroup(controller)
+            base = own_cgroup(controller)
         except SandboxError:
             continue
         for group in base.glob(f"{CGROUP_PREFIX}*"):

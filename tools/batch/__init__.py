@@ -11,13 +11,13 @@ several at a time. OUT (default ``out/grades``) receives:
   submitters' identities for Gradescope exports);
 * ``question_stats.csv`` / ``question_stats.json``: mean, median, min, max, full and zero
   counts per question; ``score_histogram.png``;
-* ``review.html``: every written answer with its score and the rubric's concepts found and
-  missing, least confident first;
+* ``review.html``: every written answer with its score, the rubric's concepts found and
+  missing, and what a TA should check first (a second reader's flags);
 * ``logs/``: the grading log of every submission that was not graded;
 * ``.state/``: one JSON record per graded submission, keyed by content hash, so a re-run
   resumes (``--force`` regrades).
 
-Modules: ``status`` (what became of an input), ``discover`` (inputs, static checks,
-Gradescope metadata), ``grade`` (parallel runner and resume state), ``csv_report``,
-``stats``, ``review``, ``__main__`` (CLI).
+Modules: ``discover`` (inputs, static checks, Gradescope metadata), ``grade`` (parallel
+runner and resume state), ``workers`` (warm sandboxes), ``__main__`` (CLI). What is written under
+OUT belongs to ``tools.gradebook``.
 """

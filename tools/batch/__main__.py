@@ -3,7 +3,7 @@
     python -m tools.batch SUBMISSIONS_DIR [--out DIR] [--workers N] [--timeout S] [--memory SIZE]
                                           [--cpus N] [--zip PATH] [--force] [--cold]
 
-Each worker is a warm sandbox (``tools.batch.warm``) with Gradescope's memory limit
+Each worker is a warm sandbox (``tools.batch.workers``) with Gradescope's memory limit
 (``tools.limits``) and a whole CPU; each submission gets Gradescope's time limit and a kernel of
 its own, forked from a process that has imported TensorFlow already. ``--cold`` grades each
 submission in a fresh sandbox instead, exactly as Gradescope does.
@@ -25,8 +25,7 @@ from pathlib import Path
 
 from tools.batch.discover import assignment_name, discover
 from tools.batch.grade import Options, Record, grade_all
-from tools.batch.status import Status
-from tools.files import write_atomic
+from tools.gradebook.records import Status
 from tools.limits import GRADESCOPE_LIMITS
 from tools.sandbox import MiB, SandboxError, parse_size, require_bwrap
 
@@ -93,6 +92,20 @@ def summarize(records: list[Record], stats_text: str, out: Path, wall: float) ->
     return "\n".join(lines)
 
 
+def second_reader(out: Path):
+    """The second reader for this grading's review flags, or None (said why) when there is none."""
+    from autograder.freetext.second_reader import ReaderError, load_or_train
+    from tools.gradebook.sheet import DECISIONS
+
+    decisions = out / DECISIONS
+    lines = decisions.read_text(encoding="utf-8").splitlines() if decisions.is_file() else []
+    try:
+        return load_or_train(decisions=lines)
+    except ReaderError as e:
+        print(f"batch: no review flags from a second reader: {e}", file=sys.stderr)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     folder: Path = args.submissions
@@ -146,21 +159,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     bar.close()
 
-    from tools.batch.review import write_review
-    from tools.batch.stats import format_stats, write_histogram
-    from tools.review import sheet
-    from tools.review.reports import write_reports
+    from tools.gradebook.reports import write_grading
+    from tools.gradebook.stats import format_stats
 
-    logs = out / "logs"
-    for record in records:
-        if record.status != Status.GRADED and record.log_tail:
-            write_atomic(logs / (record.file.replace("/", "__") + ".log"), record.log_tail)
-    # the reports carry a TA's review decisions (OUT/review/decisions.jsonl), if any
-    written = write_reports(out, sheet.write(out, subs, records))
+    # the reports carry a TA's review decisions (OUT/review/decisions.jsonl), if any, and the flags
+    # of a second reader trained on the labelled corpus and those decisions
+    written = write_grading(out, subs, records, second_reader(out))
     for problem in written.problems:
         print(f"batch: {problem}", file=sys.stderr)
-    write_histogram(records, out / "score_histogram.png")
-    write_review(subs, records, out / "review.html")
     print(summarize(records, format_stats(written.stats), out, time.monotonic() - start))
     return 0
 

@@ -1,6 +1,6 @@
 """Grade many submissions in parallel, resumably.
 
-By default each worker thread keeps a warm worker (``tools.batch.warm``: one bubblewrap sandbox
+By default each worker thread keeps a warm worker (``tools.batch.workers``: one bubblewrap sandbox
 under cgroup memory and CPU limits, TensorFlow imported once, a fresh unprivileged kernel forked
 for every submission, a wall-clock timeout per submission). With ``warm=False`` each submission
 gets a sandbox of its own from ``tools.gradescope.grade``, exactly as on Gradescope.
@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from autograder.plugins.safe_run import refused
-from tools.batch.discover import Submission, gradable_file, sha256_file
-from tools.batch.status import Status, status_of
+from tools.batch.discover import gradable_file
 from tools.files import write_atomic
+from tools.gradebook.inputs import Submission, sha256_file
+from tools.gradebook.records import RECORD_VERSION, Record, Status, status_of
 from tools.scores import QuestionScores, question_scores
 
 STATE_DIR = ".state"
-STATE_VERSION = 1
 LOG_TAIL = 6000  # characters of the grading log kept for submissions that were not graded
 
 
@@ -46,43 +46,7 @@ class Options:
     timeout: float
     workers: int
     force: bool = False
-    warm: bool = True  # a warm worker per thread (tools.batch.warm); False: a fresh sandbox per submission
-
-
-@dataclass
-class Record:
-    """The outcome for one submission (what the reports are made from)."""
-
-    file: str
-    status: Status
-    reason: str
-    scores: QuestionScores  # question -> (score, max_score) as results.json has them; empty unless graded
-    key: str = ""
-    peak_memory: int = 0  # bytes, memory.max_usage_in_bytes of the submission's sandbox
-    wall_time: float = 0.0
-    worker: str = ""
-    timeout: float = 0.0
-    memory: int = 0
-    cached: bool = False  # taken from OUT/.state, or from an identical submission, instead of graded
-    log_tail: str = ""
-    output: str = ""  # results.json's top-level output
-
-    @property
-    def total(self) -> float:
-        return sum(s for s, _ in self.scores.values())
-
-    def to_json(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["scores"] = {q: list(v) for q, v in self.scores.items()}
-        d.pop("cached")
-        return {"version": STATE_VERSION, **d}
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Record:
-        d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        d["scores"] = {q: (v[0], v[1]) for q, v in d.get("scores", {}).items()}
-        d["status"] = Status(d.get("status"))  # unknown or missing: ValueError, and State.load regrades
-        return cls(**d)
+    warm: bool = True  # a warm worker per thread (tools.batch.workers); False: a fresh sandbox per submission
 
 
 def state_key(zip_hash: str, sub: Submission) -> str:
@@ -100,7 +64,7 @@ class State:
             data = json.loads((self.dir / f"{key}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+        if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
             return None
         try:
             return Record.from_json(data)
@@ -160,7 +124,7 @@ def grade_one(sub: Submission, options: Options, key: str, cancel: threading.Eve
 
     if cancel.is_set():
         return None
-    from tools.batch.warm import WorkerError
+    from tools.batch.workers import WorkerError
 
     worker = threading.current_thread().name
     with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
@@ -195,7 +159,7 @@ _workers_lock = threading.Lock()
 
 def _warm_worker(options: Options) -> Any:
     """This thread's warm worker (started on its first submission)."""
-    from tools.batch.warm import WarmWorker
+    from tools.batch.workers import WarmWorker
 
     worker = getattr(_local, "worker", None)
     if worker is None or worker.zip_path != options.zip_path:
@@ -215,10 +179,10 @@ def close_workers() -> None:
 
 def kill_sandboxes() -> None:
     """SIGKILL every process in this process's sandbox cgroups (``tools.sandbox`` names them by PID)."""
-    from tools.sandbox import SandboxError, _own_cgroup
+    from tools.sandbox import SandboxError, own_cgroup
 
     try:
-        base = _own_cgroup("memory")
+        base = own_cgroup("memory")
     except SandboxError:
         return
     for group in base.glob(f"sandbox-{os.getpid()}-*"):

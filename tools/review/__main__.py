@@ -13,8 +13,8 @@ import signal
 import sys
 from pathlib import Path
 
+from tools.gradebook.sheet import SheetError
 from tools.review.app import Review, serve
-from tools.review.sheet import SheetError
 
 
 def _stop(signum, frame) -> None:  # a signal handler's signature

@@ -18,12 +18,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
-from tools.review import decisions as decisions_file
-from tools.review.apply import class_stats
-from tools.review.decisions import Decision, DecisionError
+from tools.gradebook import decisions as decisions_file
+from tools.gradebook.apply import class_stats
+from tools.gradebook.decisions import Decision, DecisionError
+from tools.gradebook.reports import write_reports
+from tools.gradebook.sheet import DECISIONS, Sheet, read
 from tools.review.groups import Group, build
-from tools.review.reports import write_reports
-from tools.review.sheet import DECISIONS, Sheet, read
 
 MAX_BODY = 64 * 1024  # a decision form is a few hundred bytes
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from tools.review.apply import decision_for
-from tools.review.decisions import Decision, latest
-from tools.review.sheet import AnswerRow, ConceptCell, Sheet
+from autograder.freetext.review import concept_claims
+from tools.gradebook.apply import decision_for
+from tools.gradebook.decisions import Decision, latest
+from tools.gradebook.sheet import AnswerRow, ConceptCell, Sheet
 
 
 @dataclass
@@ -54,29 +54,6 @@ class Group:
     @property
     def decided(self) -> bool:
         return all(m.decision is not None for m in self.members)
-
-
-@lru_cache(maxsize=1024)
-def _concept_terms(question: str, concept: str) -> tuple[frozenset[str], frozenset[str]]:
-    from autograder.freetext.rubric import load_rubric
-
-    c = next((c for c in load_rubric(question).concepts if c.id == concept), None)
-    if c is None or not c.key:
-        return frozenset(), frozenset()
-    terms = [t for alt in c.key for t in alt] + [t for m in c.misconceptions for alt in m.terms for t in alt]
-    return frozenset(t.subject for t in terms), frozenset(r for t in terms for r in t.roles)
-
-
-def concept_claims(question: str, concept: str, claims: tuple[str, ...]) -> tuple[str, ...]:
-    """Of the claims the engine read, those about the concept's entities (its key and misconceptions)."""
-    subjects, roles = _concept_terms(question, concept)
-    out = []
-    for claim in claims:
-        subject, _, rest = claim.partition(" is ")
-        role = rest.removeprefix("not ")
-        if subject in subjects or "*" in subjects and role in roles:
-            out.append(claim)
-    return tuple(sorted(set(out)))
 
 
 def build(sheet: Sheet, decisions: list[Decision]) -> dict[tuple[str, str], list[Group]]:

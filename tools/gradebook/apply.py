@@ -6,10 +6,9 @@ import dataclasses
 from collections import Counter, defaultdict
 from typing import Any
 
-from tools.batch.grade import Record
-from tools.batch.status import Status
-from tools.review.decisions import Decision, latest
-from tools.review.sheet import AnswerRow, ConceptCell, Sheet
+from tools.gradebook.decisions import Decision, latest
+from tools.gradebook.records import Record, Status
+from tools.gradebook.sheet import AnswerRow, ConceptCell, Sheet
 
 
 def decision_for(force: dict[tuple[str, str, str, str], Decision], answer: AnswerRow,

@@ -1,8 +1,9 @@
 """What a batch grading leaves for the review: ``OUT/review/sheet.json``.
 
 It holds the graded records (scores as results.json gave them, before any decision), who
-submitted what, and every written answer with the concepts the rubric engine gave it, so the
-review app and the reports work from ``OUT`` alone, without the submissions or a kernel.
+submitted what, and every written answer with the concepts the rubric engine gave it and the
+concepts a second reader flags for review (``autograder.freetext.review``), so the review app
+and the reports work from ``OUT`` alone, without the submissions or a kernel.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.batch.discover import Submission, Submitter
-from tools.batch.grade import Record
 from tools.files import write_atomic
-from tools.review.decisions import normalise
+from tools.gradebook.answers import Answer, extract_answers
+from tools.gradebook.decisions import normalise
+from tools.gradebook.inputs import Submission, Submitter
+from tools.gradebook.records import Record, Status
 
 SHEET = Path("review") / "sheet.json"
 DECISIONS = Path("review") / "decisions.jsonl"
-VERSION = 1
+VERSION = 2
+UNREADABLE = (Status.MALFORMED, Status.WRONG_ASSIGNMENT, Status.NOT_SUBMISSION)  # no answers to read
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class ConceptCell:
     confidence: float
     misconception: str = ""  # the rubric misconception the answer asserted, if any
     evidence: str = ""
+    message: str = ""  # what the student was told when the concept is missing (the hint)
+    review: str = ""  # why a TA should decide it ("" when the engine is left to it): autograder.freetext.review
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,17 @@ class AnswerRow:
     def norm(self) -> str:
         return normalise(self.text)
 
+    @property
+    def answered(self) -> bool:
+        """A real answer: not the scaffold's ``...``, not blank (an unanswered question needs no review)."""
+        if self.text is not None:
+            return self.text.strip() not in BLANKS
+        return self.source not in (*BLANKS, NO_ANSWER)
+
+    @property
+    def flagged(self) -> list[ConceptCell]:
+        return [c for c in self.concepts if c.review]
+
 
 @dataclass
 class Sheet:
@@ -58,24 +74,42 @@ class SheetError(ValueError):
     """OUT holds no usable grading (says what to run)."""
 
 
-def answer_rows(subs: list[Submission], records: list[Record]) -> list[AnswerRow]:
-    from autograder.freetext import grade_answer
+NO_ANSWER = "(no assignment found)"
+BLANKS = ("", "...")  # what the student notebook's answer cells hold before a student writes
+
+
+def answer_rows(subs: list[Submission], records: list[Record], reader: Any = None) -> list[AnswerRow]:
+    """Every written answer of every readable notebook, graded by the engine and, with ``reader``
+    (a ``SecondReader``), flagged where a TA should decide."""
+    from autograder.freetext import QUESTIONS, grade_answer
     from autograder.freetext.grading import read_answer
-    from tools.batch.review import review_rows
+    from autograder.freetext.review import flags
 
     rows = []
-    for r in review_rows(subs, records):
-        result = grade_answer(r.question, r.answer.text or "")
-        cells = tuple(ConceptCell(c.id, c.points, bool(c.found), c.confidence, c.misconception, c.evidence)
-                      for c in result.concepts)
-        claims = tuple(read_answer(r.question, r.answer.text)) if r.answer.text else ()
-        rows.append(AnswerRow(r.file, r.who, r.question, r.answer.text, r.answer.source, cells, claims))
+    for sub, record in zip(subs, records, strict=True):
+        if record.status in UNREADABLE:
+            continue
+        nb = sub.notebook()
+        if nb is None:
+            continue
+        answers = extract_answers(nb)
+        for q in QUESTIONS:
+            answer = answers.get(q, Answer(q, None, NO_ANSWER))
+            result = grade_answer(q, answer.text or "")
+            text = (answer.text or "").strip()
+            reasons = {}
+            if reader is not None and text not in BLANKS:
+                reasons = {f.concept: f.why for f in flags(result, reader.probability(q, answer.text))}
+            cells = tuple(ConceptCell(c.id, c.points, bool(c.found), c.confidence, c.misconception, c.evidence,
+                                      c.message, reasons.get(c.id, "")) for c in result.concepts)
+            claims = tuple(read_answer(q, answer.text)) if text else ()
+            rows.append(AnswerRow(sub.file, sub.names or "", q, answer.text, answer.source, cells, claims))
     return rows
 
 
-def write(out: Path, subs: list[Submission], records: list[Record]) -> Sheet:
+def write(out: Path, subs: list[Submission], records: list[Record], reader: Any = None) -> Sheet:
     """Read every written answer of the graded submissions and save the sheet."""
-    return save(out, Sheet(records, subs, answer_rows(subs, records)))
+    return save(out, Sheet(records, subs, answer_rows(subs, records, reader)))
 
 
 def save(out: Path, sheet: Sheet) -> Sheet:

@@ -22,10 +22,9 @@ from autograder.upstream import (
     SCORES_DICT_PERCENT_CORRECT_KEY,
     SCORES_DICT_TOTAL_POINTS_KEY,
 )
-from tools.batch.discover import Submission
-from tools.batch.grade import Record
-from tools.batch.status import Status
 from tools.files import write_atomic
+from tools.gradebook.inputs import Submission
+from tools.gradebook.records import Record, Status
 
 __all__ = [
     "POINTS_POSSIBLE_LABEL",

@@ -9,9 +9,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from tools.batch.grade import Record
-from tools.batch.status import Status
 from tools.files import write_atomic
+from tools.gradebook.records import Record, Status
 from tools.scores import question_key
 
 COLUMNS = ["question", "possible", "count", "mean", "median", "min", "max", "full", "zero"]

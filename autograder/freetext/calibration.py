@@ -9,7 +9,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .grading import grade_answer, read_answer
+from .grading import GradeResult, grade_answer, read_answer
+from .review import POLICY, flags, group_key
 from .rubric import QUESTIONS
 
 LABELS = ("full", "partial", "none")
@@ -63,10 +64,14 @@ class Report:
     under_half: list[dict] = field(default_factory=list)  # labelled full, < 1/2 of points
     # (question, concept id) -> counts of "agree", "false_credit", "missed_credit"
     concepts: dict[tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
-    # confidence threshold -> (label, grade) pairs once a TA decided every concept below it,
-    # and how many concepts that was (the review app shows the least confident first)
-    after_review: dict[float, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
-    reviewed: Counter = field(default_factory=Counter)
+    # a way of choosing what a TA reviews -> what deciding those concepts as the labels do buys
+    reviews: dict[str, ReviewOutcome] = field(default_factory=dict)
+    engine_errors: Counter = field(default_factory=Counter)  # "false_credit" / "missed_credit" concepts
+
+    @property
+    def submissions(self) -> int:
+        """Submissions the rows stand for: a submission answers every question once."""
+        return max((len(ps) for ps in self.pairs.values()), default=0)
 
     @property
     def all_pairs(self) -> list[tuple[str, str]]:
@@ -77,20 +82,57 @@ class Report:
         return sum(a == b for a, b in pairs) / len(pairs) if pairs else 0.0
 
 
+@dataclass
+class ReviewOutcome:
+    """What a review that decides some concepts as the labels do buys, over a labelled set."""
+
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # (label, grade after the review)
+    reviewed: int = 0  # concepts a TA decides
+    groups: set = field(default_factory=set)  # answer groups those fall into (one decision each)
+    caught: Counter = field(default_factory=Counter)  # engine errors among the reviewed, by kind
+
+
 # A verdict's confidence is 0.6 where the answer talks about the concept without the key's claim
 # and 0.85 where a misconception cancelled it (``verdicts.judge``).
 REVIEW_THRESHOLDS = (0.7, 0.9)
+SECOND_READER = "second reader"
 
 
-def calibrate(lines: list[str], split: str | None = None) -> Report:
-    """Grade every labelled row (only those of ``split`` when given) and compare."""
+def _review(report: Report, name: str, row: dict, g: GradeResult, labels: dict, chosen: set[str],
+            claims: list[str]) -> None:
+    outcome = report.reviews.setdefault(name, ReviewOutcome())
+    score = sum(c.points for c in g.concepts if (bool(labels[c.id]) if c.id in chosen else c.found))
+    outcome.pairs.append((row["expect"], label_for(score, g.max_score)))
+    outcome.reviewed += len(chosen)
+    for c in g.concepts:
+        if c.id in chosen:
+            outcome.groups.add(group_key(row["question"], c, claims))
+            if bool(c.found) != bool(labels[c.id]):
+                outcome.caught["false_credit" if c.found else "missed_credit"] += 1
+
+
+def calibrate(lines: list[str], split: str | None = None, second_reader: bool = False) -> Report:
+    """Grade every labelled row (only those of ``split`` when given) and compare.
+
+    With ``second_reader``, the report also says what a review of the concepts a second reader flags
+    buys; each row is read by a second reader never trained on its writer or its answer
+    (``second_reader.HeldOut``: needs scikit-learn).
+    """
     report = Report()
+    rows = []
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
         row = parse_line(line, lineno, need_expect=True)
         if split is not None and row.get("split") != split:
             continue
+        rows.append((lineno, row))
+    held_out = None
+    if second_reader:
+        from .second_reader import HeldOut
+
+        held_out = HeldOut(evaluated={(row["question"], str(row.get("answer") or "")) for _, row in rows})
+    for lineno, row in rows:
         g = grade_answer(row["question"], row.get("answer"))
         got = label_for(g.score, g.max_score)
         pair = (row["expect"], got)
@@ -107,12 +149,17 @@ def calibrate(lines: list[str], split: str | None = None) -> Report:
                 outcome = "agree" if given == labelled else ("false_credit" if given else "missed_credit")
                 report.concepts[(row["question"], concept.id)][outcome] += 1
         if labels and all(c.id in labels for c in g.concepts):
+            for c in g.concepts:
+                if bool(c.found) != bool(labels[c.id]):
+                    report.engine_errors["false_credit" if c.found else "missed_credit"] += 1
             for threshold in REVIEW_THRESHOLDS:
-                below = [c for c in g.concepts if c.confidence < threshold]
-                score = sum(c.points for c in g.concepts if (
-                    bool(labels[c.id]) if c.confidence < threshold else c.found))
-                report.after_review[threshold].append((row["expect"], label_for(score, g.max_score)))
-                report.reviewed[threshold] += len(below)
+                chosen = {c.id for c in g.concepts if c.confidence < threshold}
+                _review(report, f"confidence below {threshold:g}", row, g, labels, chosen, info["claims"])
+            if held_out is not None:
+                reader = held_out.reader_for(str(row.get("writer", "")))
+                probabilities = reader.probability(row["question"], str(row.get("answer") or ""))
+                chosen = {f.concept for f in flags(g, probabilities, POLICY)}
+                _review(report, SECOND_READER, row, g, labels, chosen, info["claims"])
         if pair[0] != pair[1]:
             report.disagreements.append(info)
         if row["expect"] == "none" and g.score > g.max_score / 3:
@@ -156,10 +203,10 @@ def calibrate_decisions(lines: list[str]) -> Report:
     return report
 
 
-def load(*paths: str | Path, split: str | None = None) -> Report:
+def load(*paths: str | Path, split: str | None = None, second_reader: bool = False) -> Report:
     """``calibrate`` over the lines of every file in ``paths``, in order."""
     lines = [line for path in paths for line in Path(path).read_text(encoding="utf-8").splitlines()]
-    return calibrate(lines, split)
+    return calibrate(lines, split, second_reader)
 
 
 def format_report(report: Report, verbose: bool = True) -> str:
@@ -186,10 +233,17 @@ def format_report(report: Report, verbose: bool = True) -> str:
             out.append(f"{q:<9} {cid:<24} {n:<4} {counts['agree'] / n:6.1%}   {counts['false_credit']:>12}"
                        f"  {counts['missed_credit']:>13}")
     total = sum(sum(c.values()) for c in report.concepts.values())
-    for threshold, pairs in sorted(report.after_review.items()):
-        out.append(f"a TA deciding the concepts below confidence {threshold:g} "
-                   f"({report.reviewed[threshold]} of {total}, {report.reviewed[threshold] / total:.0%}): "
-                   f"agreement {report.accuracy(pairs):.1%}")
+    if report.reviews:
+        out.append("")
+        out.append(f"what a review buys, a TA deciding the chosen concepts as the labels do ({report.submissions} "
+                   f"submissions; the engine's errors: {report.engine_errors['false_credit']} false credit, "
+                   f"{report.engine_errors['missed_credit']} missed credit):")
+    for name, outcome in report.reviews.items():
+        per_100 = 100 * len(outcome.groups) / report.submissions if report.submissions else 0.0
+        out.append(f"  {name}: {outcome.reviewed} of {total} concepts ({outcome.reviewed / total:.0%}), "
+                   f"{len(outcome.groups)} answer groups ({per_100:.0f} per 100 submissions): "
+                   f"agreement {report.accuracy(outcome.pairs):.1%}; catches {outcome.caught['false_credit']} "
+                   f"false and {outcome.caught['missed_credit']} missed credit")
     out.append(f"labelled none but scored over a third: {len(report.over_third)}")
     out.append(f"labelled full but scored under half: {len(report.under_half)}")
     out.append(f"disagreements: {len(report.disagreements)}")

@@ -62,6 +62,36 @@ class Flag:
         return asdict(self)
 
 
+@lru_cache(maxsize=1024)
+def _concept_terms(question: str, concept: str) -> tuple[frozenset[str], frozenset[str]]:
+    c = next((c for c in load_rubric(question).concepts if c.id == concept), None)
+    if c is None or not c.key:
+        return frozenset(), frozenset()
+    terms = [t for alt in c.key for t in alt] + [t for m in c.misconceptions for alt in m.terms for t in alt]
+    return frozenset(t.subject for t in terms), frozenset(r for t in terms for r in t.roles)
+
+
+def concept_claims(question: str, concept: str, claims: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Of the claims the engine read (``read_answer``), those about the concept's entities (key and misconceptions).
+
+    Answers that agree on these, the verdict and the misconception were read alike for this concept:
+    one group, one decision.
+    """
+    subjects, roles = _concept_terms(question, concept)
+    out = []
+    for claim in claims:
+        subject, _, rest = claim.partition(" is ")
+        role = rest.removeprefix("not ")
+        if subject in subjects or "*" in subjects and role in roles:
+            out.append(claim)
+    return tuple(sorted(set(out)))
+
+
+def group_key(question: str, concept: ConceptResult, claims: tuple[str, ...] | list[str]) -> tuple:
+    """What an answer shares with the others of its review group for ``concept``."""
+    return (question, concept.id, concept.found, concept.misconception, concept_claims(question, concept.id, claims))
+
+
 @lru_cache(maxsize=256)
 def meaning(question: str, concept: str) -> str:
     """What the concept means, in words a TA reads (the rubric's ``meaning``, else its id)."""

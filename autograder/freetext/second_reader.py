@@ -294,3 +294,26 @@ def load_or_train(path: Path = DEFAULT_MODEL, decisions: Iterable[str] = ()) -> 
     reader = SecondReader.train(examples)
     reader.save(path)
     return reader
+
+
+class HeldOut:
+    """Second readers for evaluation, each never trained on the writer (or the answer) it reads.
+
+    A row by a writer of the corpus is read by a reader trained on every other writer's train and
+    dev rows; a row by anyone else (a new round, a TA's own set) by one trained on all of them,
+    minus any identical answer. Readers are trained on first use and kept for the run.
+    """
+
+    def __init__(self, evaluated: Iterable[tuple[str, str]] = (), examples: Sequence[Example] | None = None):
+        held_out = set(evaluated)  # (question, answer) of the rows being evaluated
+        rows = corpus_examples() if examples is None else examples
+        self.examples = [e for e in rows if (e.question, e.answer) not in held_out]
+        self.writers = {e.writer for e in self.examples if e.writer}
+        self._readers: dict[str, SecondReader] = {}
+
+    def reader_for(self, writer: str) -> SecondReader:
+        """The reader for rows by ``writer``: trained on every other writer (all of them, for a new writer)."""
+        key = writer if writer in self.writers else ""
+        if key not in self._readers:
+            self._readers[key] = SecondReader.train([e for e in self.examples if not key or e.writer != key])
+        return self._readers[key]

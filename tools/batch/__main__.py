@@ -23,9 +23,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tqdm import tqdm
+
+from autograder.freetext.second_reader import ReaderError, load_or_train
 from tools.batch.discover import assignment_name, discover
 from tools.batch.grade import Options, Record, grade_all
+from tools.build import BuildError, autograder_zip
 from tools.gradebook.records import Status
+from tools.gradebook.reports import write_grading
+from tools.gradebook.sheet import DECISIONS
+from tools.gradebook.stats import format_stats
 from tools.limits import GRADESCOPE_LIMITS
 from tools.sandbox import MiB, SandboxError, parse_size, require_bwrap
 
@@ -94,8 +101,6 @@ def summarize(records: list[Record], stats_text: str, out: Path, wall: float) ->
 
 def second_reader(out: Path):
     """The second reader for this grading's review flags, or None (said why) when there is none."""
-    from autograder.freetext.second_reader import ReaderError, load_or_train
-    from tools.gradebook.sheet import DECISIONS
 
     decisions = out / DECISIONS
     lines = decisions.read_text(encoding="utf-8").splitlines() if decisions.is_file() else []
@@ -121,8 +126,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.zip is not None:
         zip_path = args.zip
     else:
-        from tools.build import BuildError, autograder_zip
-
         try:
             zip_path = autograder_zip()
         except BuildError as e:
@@ -137,7 +140,6 @@ def main(argv: list[str] | None = None) -> int:
                       workers=max(1, args.workers), force=args.force, warm=not args.cold)
 
     subs = discover(folder, assignment_name(zip_path), exclude=[out])
-    from tqdm import tqdm
 
     bar = tqdm(total=len(subs), unit="sub", desc="grading", disable=args.no_progress, dynamic_ncols=True)
     counts: Counter[str] = Counter()
@@ -159,8 +161,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     bar.close()
 
-    from tools.gradebook.reports import write_grading
-    from tools.gradebook.stats import format_stats
 
     # the reports carry a TA's review decisions (OUT/review/decisions.jsonl), if any, and the flags
     # of a second reader trained on the labelled corpus and those decisions

@@ -29,9 +29,12 @@ from typing import Any
 
 from autograder.plugins.safe_run import refused
 from tools.batch.discover import gradable_file
+from tools.batch.workers import WarmWorker, WorkerError
 from tools.files import write_atomic
 from tools.gradebook.inputs import Submission, sha256_file
 from tools.gradebook.records import RECORD_VERSION, Record, Status, status_of
+from tools.gradescope import HarnessError, grade
+from tools.sandbox import SandboxError, own_cgroup
 from tools.scores import QuestionScores, question_scores
 
 STATE_DIR = ".state"
@@ -119,12 +122,9 @@ def classify(run: Any, options: Options) -> tuple[Status, str, QuestionScores]:
 
 def grade_one(sub: Submission, options: Options, key: str, cancel: threading.Event) -> Record | None:
     """Grade one submission in its sandbox; None when the run was cancelled."""
-    from tools.gradescope import HarnessError, grade
-    from tools.sandbox import SandboxError
 
     if cancel.is_set():
         return None
-    from tools.batch.workers import WorkerError
 
     worker = threading.current_thread().name
     with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
@@ -159,7 +159,6 @@ _workers_lock = threading.Lock()
 
 def _warm_worker(options: Options) -> Any:
     """This thread's warm worker (started on its first submission)."""
-    from tools.batch.workers import WarmWorker
 
     worker = getattr(_local, "worker", None)
     if worker is None or worker.zip_path != options.zip_path:
@@ -179,8 +178,6 @@ def close_workers() -> None:
 
 def kill_sandboxes() -> None:
     """SIGKILL every process in this process's sandbox cgroups (``tools.sandbox`` names them by PID)."""
-    from tools.sandbox import SandboxError, own_cgroup
-
     try:
         base = own_cgroup("memory")
     except SandboxError:

@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.freetext import QUESTIONS, grade_answer
+from autograder.freetext.grading import read_answer
+from autograder.freetext.review import flags
 from tools.files import write_atomic
 from tools.gradebook.answers import Answer, extract_answers
 from tools.gradebook.decisions import normalise
@@ -81,9 +84,6 @@ BLANKS = ("", "...")  # what the student notebook's answer cells hold before a s
 def answer_rows(subs: list[Submission], records: list[Record], reader: Any = None) -> list[AnswerRow]:
     """Every written answer of every readable notebook, graded by the engine and, with ``reader``
     (a ``SecondReader``), flagged where a TA should decide."""
-    from autograder.freetext import QUESTIONS, grade_answer
-    from autograder.freetext.grading import read_answer
-    from autograder.freetext.review import flags
 
     rows = []
     for sub, record in zip(subs, records, strict=True):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from typing import Any
 
 from .grading import ConceptResult, GradeResult
 from .rubric import load_rubric
@@ -87,8 +88,10 @@ def concept_claims(question: str, concept: str, claims: tuple[str, ...] | list[s
     return tuple(sorted(set(out)))
 
 
-def group_key(question: str, concept: ConceptResult, claims: tuple[str, ...] | list[str]) -> tuple:
-    """What an answer shares with the others of its review group for ``concept``."""
+def group_key(question: str, concept: Any, claims: tuple[str, ...] | list[str]) -> tuple:
+    """What an answer shares with the others of its review group for ``concept`` (a ``ConceptResult``
+    or anything with its ``id``, ``found`` and ``misconception``): question, concept, verdict,
+    misconception, and the claims read about the concept's entities."""
     return (question, concept.id, concept.found, concept.misconception, concept_claims(question, concept.id, claims))
 
 

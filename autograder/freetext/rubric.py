@@ -81,6 +81,7 @@ class Rubric:
     modifiers: frozenset[str] = frozenset()  # roles that belong to the nearest entity ("only")
     aliases: dict[str, str] = field(default_factory=dict)  # role -> entity it names in a comparison
     dimension_roles: frozenset[str] = frozenset()  # roles a bare list assigns to dimensions in order
+    question_text: str = ""  # the question as the rubric's ``prompt`` words it (a TA reads it in the review app)
 
     @property
     def max_score(self) -> float:
@@ -227,7 +228,7 @@ def parse_rubric(data: dict, source: str) -> Rubric:
     if dimension_roles - set(roles):
         raise RubricError(f"{source}: dimensions.roles {sorted(dimension_roles - set(roles))} are not roles")
     return Rubric(question, tuple(concepts), vocab, entities, roles, subject, prompt, modifiers, aliases,
-                  dimension_roles)
+                  dimension_roles, " ".join(str(data.get("prompt", "")).split()))
 
 
 def with_vocabulary(data: dict, shared: dict) -> dict:

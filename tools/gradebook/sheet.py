@@ -8,6 +8,7 @@ and the reports work from ``OUT`` alone, without the submissions or a kernel.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -105,6 +106,20 @@ def answer_rows(subs: list[Submission], records: list[Record], reader: Any = Non
             claims = tuple(read_answer(q, answer.text)) if text else ()
             rows.append(AnswerRow(sub.file, sub.names or "", q, answer.text, answer.source, cells, claims))
     return rows
+
+
+def reflag(sheet: Sheet, reader: Any) -> Sheet:
+    """The sheet with every answered concept's review reason from ``reader`` (a ``SecondReader``)."""
+    answers = []
+    for a in sheet.answers:
+        text = (a.text or "").strip()
+        reasons: dict[str, str] = {}
+        if text not in BLANKS:
+            result = grade_answer(a.question, a.text)
+            reasons = {f.concept: f.why for f in flags(result, reader.probability(a.question, a.text))}
+        cells = tuple(dataclasses.replace(c, review=reasons.get(c.id, "")) for c in a.concepts)
+        answers.append(dataclasses.replace(a, concepts=cells))
+    return Sheet(sheet.records, sheet.subs, answers)
 
 
 def write(out: Path, subs: list[Submission], records: list[Record], reader: Any = None) -> Sheet:

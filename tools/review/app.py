@@ -6,6 +6,10 @@ group, ``g`` give, ``w`` withhold). It listens on 127.0.0.1 and refuses posts fr
 origins. Each decision is appended to ``OUT/review/decisions.jsonl`` (fsync) before the page
 answers; the grade sheet and the statistics are then rewritten with every decision applied, by a
 background thread the app waits for before it exits (``Review.flush``).
+
+On opening, a second reader is trained on the labelled corpus and every decision so far
+(``autograder.freetext.second_reader``: the decisions teach it) and flags the concepts a TA
+should decide; those groups come first on each concept's page, each saying why.
 """
 
 from __future__ import annotations
@@ -18,12 +22,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
+from autograder.freetext.review import meaning
+from autograder.freetext.rubric import load_rubric
+from autograder.freetext.second_reader import ReaderError, load_or_train
 from tools.gradebook import decisions as decisions_file
 from tools.gradebook.apply import class_stats
 from tools.gradebook.decisions import Decision, DecisionError
 from tools.gradebook.reports import write_reports
-from tools.gradebook.sheet import DECISIONS, Sheet, read
-from tools.review.groups import Group, build
+from tools.gradebook.sheet import DECISIONS, Sheet, read, reflag
+from tools.review.groups import Group, build, order
 
 MAX_BODY = 64 * 1024  # a decision form is a few hundred bytes
 
@@ -41,12 +48,23 @@ class Review:
     _groups: tuple[int, dict] | None = None  # (decisions count, groups) last built
     _pending: threading.Condition = field(default_factory=threading.Condition)
     _writer: threading.Thread | None = None
+    flags_from: str = ""  # where the review flags come from, said on the index page
 
     @classmethod
-    def open(cls, out: Path, reviewer: str) -> Review:
+    def open(cls, out: Path, reviewer: str, second_reader: bool = True) -> Review:
+        """The grading in ``out``; with ``second_reader``, flags from a reader taught by the decisions so far."""
         sheet = read(out)
-        decisions, _ = decisions_file.load(Path(out) / DECISIONS)
-        return cls(Path(out), reviewer, sheet, decisions, reports_written=len(decisions))
+        path = Path(out) / DECISIONS
+        decisions, _ = decisions_file.load(path)
+        flags_from = "the flags written when the submissions were graded"
+        if second_reader:
+            lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+            try:
+                sheet = reflag(sheet, load_or_train(decisions=lines))
+                flags_from = f"a second reader trained on the labelled corpus and the {len(decisions)} decisions so far"
+            except ReaderError as e:
+                flags_from += f" ({e})"
+        return cls(Path(out), reviewer, sheet, decisions, reports_written=len(decisions), flags_from=flags_from)
 
     def groups(self) -> dict[tuple[str, str], list[Group]]:
         cached = self._groups
@@ -67,7 +85,7 @@ class Review:
                             m.decision = d
                     elif m.decision is None or not m.decision.file:  # a split decision stands
                         m.decision = d
-        groups.sort(key=lambda g: (g.decided, g.confidence, -len(g.members), g.id))
+        groups.sort(key=order)
 
     def _write_reports(self) -> None:
         """Rewrite the grade sheet and statistics whenever decisions were added (one thread)."""
@@ -131,6 +149,7 @@ section.decided { background: #f5fbf5; }
 .note { color: #555; } .claims { font-family: monospace; font-size: 90%; color: #444; }
 ul.texts { margin: 0.4em 0; } ul.texts li { margin: 0.3em 0; white-space: pre-wrap; }
 kbd { border: 1px solid #aaa; border-radius: 3px; padding: 0 4px; }
+.flag { color: #6a1b9a; font-weight: bold; } section.flagged { border-left: 6px solid #6a1b9a; }
 """
 
 _KEYS = """
@@ -170,21 +189,32 @@ def _page(title: str, body: str, review: Review) -> str:
             f"{_e(review.out)}</p>{body}{_KEYS}</body></html>")
 
 
+def count(n: int, noun: str) -> str:
+    """``1 answer``, ``2 answers``: counts read as words."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def index_page(review: Review) -> str:
     groups = review.groups()
     rows = []
     for (q, c), gs in sorted(groups.items(), key=lambda kv: (int(kv[0][0][1:]), kv[0][1])):
         answers = sum(len(g.members) for g in gs)
         open_ = sum(1 for g in gs if not g.decided)
-        low = sum(1 for g in gs if g.confidence < 0.75 and not g.decided)
-        rows.append(f"<tr><td>{_e(q)}</td><td><a href='/q/{quote(q)}/{quote(c)}'>{_e(c)}</a></td>"
-                    f"<td>{answers}</td><td>{len(gs)}</td><td>{open_}</td><td>{low}</td></tr>")
-    body = (f"<h1>Written answers to review</h1><p>{len(review.sheet.answers)} answers of "
-            f"{len({a.file for a in review.sheet.answers})} submissions; {len(review.decisions)} decisions so far. "
-            "Open a concept: its answers come in groups the engine read alike, least confident first. "
+        flagged = sum(1 for g in gs if g.flagged and not g.decided)
+        rows.append(f"<tr><td>{_e(q)}</td><td><a href='/q/{quote(q)}/{quote(c)}'>{_e(c)}</a>"
+                    f"<div class=note>{_e(meaning(q, c))}</div></td>"
+                    f"<td>{count(answers, 'answer')}</td><td>{count(len(gs), 'group')}</td><td>{open_}</td>"
+                    f"<td>{flagged}</td></tr>")
+    answered = [a for a in review.sheet.answers if a.answered]
+    body = (f"<h1>Written answers to review</h1><p>{count(len(answered), 'answer')} of "
+            f"{count(len({a.file for a in review.sheet.answers}), 'submission')} "
+            f"({count(len(review.sheet.answers) - len(answered), 'unanswered question')} need no review); "
+            f"{count(len(review.decisions), 'decision')} so far. "
+            "Open a concept: its answers come in groups the engine read alike, those flagged for review first "
+            f"(flags: {_e(review.flags_from)}), then the least confident. "
             "Keys: <kbd>j</kbd>/<kbd>k</kbd> next/previous group, <kbd>g</kbd> give, <kbd>w</kbd> withhold.</p>"
             "<table><tr><th>question</th><th>concept</th><th>answers</th><th>groups</th><th>undecided</th>"
-            f"<th>undecided, unsure</th></tr>{''.join(rows)}</table>")
+            f"<th>undecided, flagged</th></tr>{''.join(rows)}</table>")
     return _page("Review", body, review)
 
 
@@ -197,9 +227,11 @@ def concept_page(review: Review, question: str, concept: str) -> str | None:
     if groups is None:
         return None
     parts = [f"<h1>{_e(question)} · {_e(concept)}</h1>",
-             f"<p>{len(groups)} groups, {sum(len(g.members) for g in groups)} answers. A decision on a group "
-             "applies to every answer in it (and to the same answer in later submissions); the buttons on "
-             "one answer split it off.</p>"]
+             f"<p class=meaning>{_e(question)} asks: <i>{_e(load_rubric(question).question_text)}</i><br>"
+             f"The concept is earned when the answer says: <b>{_e(meaning(question, concept))}</b></p>",
+             f"<p>{count(len(groups), 'group')}, {count(sum(len(g.members) for g in groups), 'answer')}. "
+             "A decision on a group applies to every answer in it (and to the same answer in later submissions); "
+             "the buttons on one answer split it off.</p>"]
     for n, g in enumerate(groups):
         nxt = groups[n + 1].id if n + 1 < len(groups) else g.id
         verdicts = g.verdicts
@@ -207,19 +239,21 @@ def concept_page(review: Review, question: str, concept: str) -> str | None:
         engine = _verdict(g.found)
         mis = f" · misconception <b>{_e(g.misconception)}</b>" if g.misconception else ""
         claims = f"<div class=claims>read: {_e('; '.join(g.claims))}</div>" if g.claims else ""
+        why = "".join(f"<div class=flag>flagged: {_e(r)}</div>" for r in g.reasons)
         items = []
         for text, members in g.texts.items():
             shown = next((m.answer.text for m in members if m.answer.text is not None), None)
             label = _e(shown) if shown else f"<span class=note>{_e(members[0].answer.source or 'no answer')}</span>"
             files = ", ".join(_e(m.answer.file) for m in members[:6]) + (" …" if len(members) > 6 else "")
             items.append(
-                f"<li>{label} <span class=note>× {len(members)} ({files})</span> "
+                f"<li>{label} <span class=note>× {count(len(members), 'answer')} ({files})</span> "
                 f"{_form(question, concept, g.id, nxt, text=text)}</li>")
         decided = " decided" if g.decided else ""
+        decided += " flagged" if g.flagged else ""
         parts.append(
             f"<section class='group{decided}' id='g-{g.id}' tabindex=0 aria-label='group {n + 1}'>"
-            f"<div><b>{len(g.members)} answers</b> · engine: {engine} (confidence {g.confidence:g}){mis} · "
-            f"now: {now}</div>{claims}<ul class=texts>{''.join(items)}</ul>"
+            f"<div><b>{count(len(g.members), 'answer')}</b> · engine: {engine} (confidence {g.confidence:g}){mis} · "
+            f"now: {now}</div>{why}{claims}<ul class=texts>{''.join(items)}</ul>"
             f"{_form(question, concept, g.id, nxt, whole=True)}</section>")
     return _page(f"{question} {concept}", "".join(parts), review)
 

@@ -2,9 +2,11 @@
 
 Per question and concept, answers with the same normalised text are one answer; answers the
 engine read the same way for this concept (the same verdict, misconception and claims about the
-concept's entities) are one group, a TA's unit of work. Groups come least confident first, then
-largest first. A decision on a group is recorded for each distinct answer text in it; a TA who
-sees a group mixing right and wrong answers splits it by deciding one text (or one submission).
+concept's entities) are one group, a TA's unit of work. Unanswered questions (the scaffold's
+``...``) need no review and are in no group. Groups come undecided first, then those a second
+reader flags (``autograder.freetext.review``: each says why), then least confident, then largest.
+A decision on a group is recorded for each distinct answer text in it; a TA who sees a group
+mixing right and wrong answers splits it by deciding one text (or one submission).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from autograder.freetext.review import concept_claims
+from autograder.freetext.review import group_key
 from tools.gradebook.apply import decision_for
 from tools.gradebook.decisions import Decision, latest
 from tools.gradebook.sheet import AnswerRow, ConceptCell, Sheet
@@ -39,6 +41,19 @@ class Group:
     members: list[Member] = field(default_factory=list)
 
     @property
+    def reasons(self) -> list[str]:
+        """Why a TA should look: the second reader's reasons for its members, most common first."""
+        counts: dict[str, int] = defaultdict(int)
+        for m in self.members:
+            if m.cell.review:
+                counts[m.cell.review] += 1
+        return sorted(counts, key=lambda r: -counts[r])
+
+    @property
+    def flagged(self) -> bool:
+        return any(m.cell.review for m in self.members)
+
+    @property
     def texts(self) -> dict[str, list[Member]]:
         """Distinct normalised answers -> their members, most common first."""
         by: dict[str, list[Member]] = defaultdict(list)
@@ -57,15 +72,18 @@ class Group:
 
 
 def build(sheet: Sheet, decisions: list[Decision]) -> dict[tuple[str, str], list[Group]]:
-    """(question, concept) -> its groups, least confident first, then largest."""
+    """(question, concept) -> its groups, in review ``order``."""
     force = latest(decisions)
     by_key: dict[tuple, Group] = {}
     for answer in sheet.answers:
+        if not answer.answered:
+            continue
         for cell in answer.concepts:
-            claims = concept_claims(answer.question, cell.id, answer.claims) if answer.text else ()
+            # read alike for this concept (autograder.freetext.review.group_key, as calibrate counts groups);
             # an answer that is not a string literal is its own group: a person must read it
-            own = answer.file if answer.text is None else ""
-            key = (answer.question, cell.id, cell.found, cell.misconception, claims, own)
+            key = (*group_key(answer.question, cell, answer.claims if answer.text else ()),
+                   answer.file if answer.text is None else "")
+            claims = key[4]
             group = by_key.get(key)
             if group is None:
                 gid = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
@@ -77,5 +95,10 @@ def build(sheet: Sheet, decisions: list[Decision]) -> dict[tuple[str, str], list
     for g in by_key.values():
         out[(g.question, g.concept)].append(g)
     for groups in out.values():
-        groups.sort(key=lambda g: (g.decided, g.confidence, -len(g.members), g.id))
+        groups.sort(key=order)
     return dict(out)
+
+
+def order(group: Group) -> tuple:
+    """Undecided first; among them flagged, then least confident, then largest."""
+    return (group.decided, not group.flagged, group.confidence, -len(group.members), group.id)

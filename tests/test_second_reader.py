@@ -24,8 +24,6 @@ from autograder.freetext.second_reader import (
     merge,
 )
 
-pytestmark = pytest.mark.fast
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -39,6 +37,7 @@ def reader(examples):
     return SecondReader.train(examples)
 
 
+@pytest.mark.fast
 def test_it_trains_on_train_and_dev_rows_only(examples):
     rows = [json.loads(line) for path in sorted((ROOT / "tests/calibration/labelled").glob("w*.jsonl"))
             for line in path.read_text(encoding="utf-8").splitlines()]
@@ -47,6 +46,7 @@ def test_it_trains_on_train_and_dev_rows_only(examples):
     assert len(examples) == sum(r["split"] in ("train", "dev") for r in rows)
 
 
+@pytest.mark.fast
 def test_training_is_deterministic_and_the_file_loads_without_code(reader, examples, tmp_path):
     again = SecondReader.train(list(reversed(examples)))
     a, b = tmp_path / "a.npz", tmp_path / "b.npz"
@@ -62,6 +62,7 @@ def test_training_is_deterministic_and_the_file_loads_without_code(reader, examp
     assert a.stat().st_size < 1_000_000
 
 
+@pytest.mark.fast
 def test_a_file_that_is_not_a_reader_is_refused_with_what_to_do(tmp_path):
     with pytest.raises(ReaderError, match="does not exist: train"):
         SecondReader.load(tmp_path / "missing.npz")
@@ -75,6 +76,7 @@ def test_a_file_that_is_not_a_reader_is_refused_with_what_to_do(tmp_path):
         SecondReader.load(other)
 
 
+@pytest.mark.fast
 def test_it_reads_meaning_not_only_words(reader):
     p = reader.probability
     assert p("q8", "The GRU has no separate cell state: it keeps one hidden state only.")["no_cell_state"] > 0.5
@@ -82,6 +84,7 @@ def test_it_reads_meaning_not_only_words(reader):
     assert p("q1", "1 is the batch size, 8 the time steps and 2 the features per step")["dim2_timesteps"] > 0.5
 
 
+@pytest.mark.fast
 def test_decisions_teach_it(reader, examples):
     answer = "the memory thing is gone because gru is simpler"
     before = reader.probability("q8", answer)["no_cell_state"]
@@ -93,6 +96,7 @@ def test_decisions_teach_it(reader, examples):
     assert after > before
 
 
+@pytest.mark.fast
 def test_held_out_readers_never_saw_the_writer(examples):
     held = HeldOut(examples=examples[:400])
     writer = examples[0].writer
@@ -101,6 +105,7 @@ def test_held_out_readers_never_saw_the_writer(examples):
     assert held.reader_for("w-new").writers == tuple(sorted({e.writer for e in examples[:400]}))
 
 
+@pytest.mark.fast
 def test_flags_point_at_disagreement_and_never_change_a_grade():
     answer = "h is the hidden state and c is the cell state"
     result = grade_answer("q2", answer)
@@ -113,6 +118,7 @@ def test_flags_point_at_disagreement_and_never_change_a_grade():
     assert said[0].concept == "output_last_step" and "does say" in said[0].why
 
 
+@pytest.mark.fast
 def test_an_unsure_verdict_is_flagged_only_when_the_second_reader_cannot_settle_it():
     policy = ReviewPolicy()
     unsure = type("C", (), {"found": False, "confidence": 0.6, "id": "x"})()
@@ -122,6 +128,7 @@ def test_an_unsure_verdict_is_flagged_only_when_the_second_reader_cannot_settle_
     assert POLICY == policy
 
 
+@pytest.mark.fast
 def test_every_concept_says_what_it_means():
     for q in QUESTIONS:
         rubric = load_rubric(q)
@@ -131,6 +138,7 @@ def test_every_concept_says_what_it_means():
 
 
 def test_score_prints_what_to_review(tmp_path):
+    # the CLI as a TA runs it: train, then score (not in the fast tier: two processes load scikit-learn)
     model = tmp_path / "reader.npz"
     out = subprocess.run([sys.executable, "-m", "autograder.freetext", "train", "--out", str(model)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -614,7 +614,7 @@ def _start_review(out: Path) -> tuple[subprocess.Popen, str]:
     return proc, match.group(1)
 
 
-def test_a_ta_reviews_a_group_by_keyboard_in_chromium(mixed, tmp_path):
+def test_a_ta_reviews_flagged_groups_first_and_decides_by_keyboard_in_chromium(mixed, tmp_path):
     from autograder.freetext import rubric_concepts
     from tests.jupyterlab import browser_missing, chromium
     from tools.gradebook import decisions as decisions_file
@@ -639,6 +639,24 @@ def test_a_ta_reviews_a_group_by_keyboard_in_chromium(mixed, tmp_path):
             def press(key: str) -> None:  # to whatever has the focus, as a person typing
                 ActionChains(driver).send_keys(key).perform()
 
+            driver.get(url)
+            # what to review first: bob's partial q2 answer is one a second reader reads otherwise
+            index = driver.find_element(By.TAG_NAME, "body").text
+            assert "need no review" in index and "flagged" in index
+            driver.find_element(By.CSS_SELECTOR, "a[href='/q/q2/output_last_step']").click()
+            WebDriverWait(driver, 20).until(
+                lambda d: d.execute_script("return document.activeElement.matches('section.group')"))
+            page = driver.find_element(By.TAG_NAME, "body").text
+            assert "q2 asks: What do output, h and c represent?" in page
+            assert "The concept is earned when the answer says: output is the LSTM's output at the last" in page
+            sections = driver.find_elements(By.CSS_SELECTOR, "section.group")
+            flagged = ["flagged" in g.get_attribute("class").split() for g in sections]
+            assert flagged[0] and flagged == sorted(flagged, reverse=True), flagged  # flagged groups first
+            bob = next(g for g in sections if "bob_partial.ipynb" in g.text)
+            assert "flagged" in bob.get_attribute("class").split(), bob.text
+            assert "flagged: a second reader thinks this answer does say: output is" in bob.text
+            assert re.search(r"\b1 answer\b", bob.text) and "1 answers" not in page
+            assert "carol_blank" not in page  # an unanswered question is in no group
             driver.get(url)
             driver.find_element(By.LINK_TEXT, "every_step").click()
             WebDriverWait(driver, 20).until(

@@ -8,12 +8,12 @@ A flag never changes a grade: it orders the TA's review.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
-from .grading import ConceptResult, GradeResult
+from .grading import GradeResult
 from .rubric import load_rubric
 
 DISAGREES = "second_reader"  # the second reader reads the answer the other way
@@ -35,7 +35,7 @@ class ReviewPolicy:
     unsure_below: float = 0.7  # engine confidence below this is unsure (it read about the concept, not the key)
     unsettled_from: float = 0.4  # an unsure "missing" is flagged when the second reader's probability is this or more
 
-    def reasons(self, concept: ConceptResult, probability: float | None) -> list[str]:
+    def reasons(self, concept: Any, probability: float | None) -> list[str]:
         """The reasons to review one concept of one answer (empty: leave it to the engine)."""
         if probability is None:
             return []
@@ -104,7 +104,7 @@ def meaning(question: str, concept: str) -> str:
     return concept
 
 
-def why(question: str, concept: ConceptResult, reason: str) -> str:
+def why(question: str, concept: Any, reason: str) -> str:
     """The sentence a TA reads next to a flagged concept."""
     says = meaning(question, concept.id)
     if reason == DISAGREES and concept.found:
@@ -116,9 +116,15 @@ def why(question: str, concept: ConceptResult, reason: str) -> str:
 
 def flags(result: GradeResult, probabilities: Mapping[str, float], policy: ReviewPolicy = POLICY) -> list[Flag]:
     """The concepts of one graded answer a TA should decide, in the rubric's order."""
+    return concept_flags(result.question, result.concepts, probabilities, policy)
+
+
+def concept_flags(question: str, concepts: Sequence[Any], probabilities: Mapping[str, float],
+                  policy: ReviewPolicy = POLICY) -> list[Flag]:
+    """``flags`` for concepts as stored (anything with ``id``, ``found`` and ``confidence``)."""
     out = []
-    for concept in result.concepts:
+    for concept in concepts:
         p = probabilities.get(concept.id)
         for reason in policy.reasons(concept, p):
-            out.append(Flag(concept.id, reason, why(result.question, concept, reason), round(float(p), 3)))
+            out.append(Flag(concept.id, reason, why(question, concept, reason), round(float(p), 3)))
     return out

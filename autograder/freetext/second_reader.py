@@ -281,13 +281,20 @@ def train_default(decisions: Iterable[str] = ()) -> SecondReader:
     return SecondReader.train(merge(corpus_examples(), decision_examples(decisions)))
 
 
+def training_digest(decisions: Iterable[str] = ()) -> str:
+    """The digest a reader trained on today's corpus and these decisions has (cheap: no training, no scikit-learn)."""
+    examples = merge(corpus_examples(), decision_examples(decisions))
+    return _digest(sorted(examples, key=lambda e: (e.question, e.answer, e.writer)))
+
+
 def load_or_train(path: Path = DEFAULT_MODEL, decisions: Iterable[str] = ()) -> SecondReader:
     """The reader saved at ``path`` if it was trained on today's rows, else a new one (saved there)."""
+    decisions = list(decisions)
     examples = merge(corpus_examples(), decision_examples(decisions))
     if path.is_file():
         try:
             reader = SecondReader.load(path)
-            if reader.digest == _digest(sorted(examples, key=lambda e: (e.question, e.answer, e.writer))):
+            if reader.digest == training_digest(decisions):
                 return reader
         except ReaderError:
             pass

@@ -16,7 +16,7 @@ from typing import Any
 
 from autograder.freetext import QUESTIONS, grade_answer
 from autograder.freetext.grading import read_answer
-from autograder.freetext.review import flags
+from autograder.freetext.review import concept_flags
 from tools.files import write_atomic
 from tools.gradebook.answers import Answer, extract_answers
 from tools.gradebook.decisions import normalise
@@ -72,6 +72,7 @@ class Sheet:
     records: list[Record]
     subs: list[Submission]
     answers: list[AnswerRow] = field(default_factory=list)
+    flags_from: str = ""  # the digest of the second reader whose flags the answers carry ("" none)
 
 
 class SheetError(ValueError):
@@ -82,11 +83,10 @@ NO_ANSWER = "(no assignment found)"
 BLANKS = ("", "...")  # what the student notebook's answer cells hold before a student writes
 
 
-def answer_rows(subs: list[Submission], records: list[Record], reader: Any = None) -> list[AnswerRow]:
-    """Every written answer of every readable notebook, graded by the engine and, with ``reader``
-    (a ``SecondReader``), flagged where a TA should decide."""
+def answer_rows(subs: list[Submission], records: list[Record]) -> list[AnswerRow]:
+    """Every written answer of every readable notebook, graded by the engine (``reflag`` adds the flags)."""
 
-    rows = []
+    rows: list[AnswerRow] = []
     for sub, record in zip(subs, records, strict=True):
         if record.status in UNREADABLE:
             continue
@@ -97,40 +97,45 @@ def answer_rows(subs: list[Submission], records: list[Record], reader: Any = Non
         for q in QUESTIONS:
             answer = answers.get(q, Answer(q, None, NO_ANSWER))
             result = grade_answer(q, answer.text or "")
-            text = (answer.text or "").strip()
-            reasons = {}
-            if reader is not None and text not in BLANKS:
-                reasons = {f.concept: f.why for f in flags(result, reader.probability(q, answer.text))}
             cells = tuple(ConceptCell(c.id, c.points, bool(c.found), c.confidence, c.misconception, c.evidence,
-                                      c.message, reasons.get(c.id, "")) for c in result.concepts)
-            claims = tuple(read_answer(q, answer.text)) if text else ()
+                                      c.message) for c in result.concepts)
+            claims = tuple(read_answer(q, answer.text)) if (answer.text or "").strip() else ()
             rows.append(AnswerRow(sub.file, sub.names or "", q, answer.text, answer.source, cells, claims))
     return rows
 
 
 def reflag(sheet: Sheet, reader: Any) -> Sheet:
-    """The sheet with every answered concept's review reason from ``reader`` (a ``SecondReader``)."""
-    answers = []
-    for a in sheet.answers:
-        text = (a.text or "").strip()
-        reasons: dict[str, str] = {}
-        if text not in BLANKS:
-            result = grade_answer(a.question, a.text)
-            reasons = {f.concept: f.why for f in flags(result, reader.probability(a.question, a.text))}
-        cells = tuple(dataclasses.replace(c, review=reasons.get(c.id, "")) for c in a.concepts)
-        answers.append(dataclasses.replace(a, concepts=cells))
-    return Sheet(sheet.records, sheet.subs, answers)
+    """The sheet with every answered concept's review reason from ``reader`` (a ``SecondReader``).
+
+    The engine's verdicts are the sheet's own; the reader reads each question's answers in one batch.
+    """
+    answered = [i for i, a in enumerate(sheet.answers) if (a.text or "").strip() not in BLANKS]
+    by_question: dict[str, list[int]] = {}
+    for i in answered:
+        by_question.setdefault(sheet.answers[i].question, []).append(i)
+    reasons: dict[int, dict[str, str]] = {}
+    for question, rows in by_question.items():
+        probabilities = reader.probabilities(question, [sheet.answers[i].text for i in rows])
+        for i, p in zip(rows, probabilities, strict=True):
+            a = sheet.answers[i]
+            reasons[i] = {f.concept: f.why for f in concept_flags(question, a.concepts, p)}
+    answers = [dataclasses.replace(a, concepts=tuple(dataclasses.replace(c, review=reasons.get(i, {}).get(c.id, ""))
+                                                     for c in a.concepts))
+               for i, a in enumerate(sheet.answers)]
+    return Sheet(sheet.records, sheet.subs, answers, reader.digest)
 
 
 def write(out: Path, subs: list[Submission], records: list[Record], reader: Any = None) -> Sheet:
     """Read every written answer of the graded submissions and save the sheet."""
-    return save(out, Sheet(records, subs, answer_rows(subs, records, reader)))
+    sheet = Sheet(records, subs, answer_rows(subs, records))
+    return save(out, sheet if reader is None else reflag(sheet, reader))
 
 
 def save(out: Path, sheet: Sheet) -> Sheet:
     records, subs = sheet.records, sheet.subs
     data = {
         "version": VERSION,
+        "flags_from": sheet.flags_from,
         "records": [r.to_json() for r in records],
         "subs": [{"file": s.file, "kind": s.kind, "submission_id": s.submission_id,
                   "submitters": [asdict(p) for p in s.submitters]} for s in subs],
@@ -157,4 +162,4 @@ def read(out: Path) -> Sheet:
     answers = [AnswerRow(a["file"], a["who"], a["question"], a["text"], a["source"],
                          tuple(ConceptCell(**c) for c in a["concepts"]), tuple(a.get("claims", ())))
                for a in data["answers"]]
-    return Sheet(records, subs, answers)
+    return Sheet(records, subs, answers, str(data.get("flags_from", "")))

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from autograder.freetext.review import meaning
 from autograder.freetext.rubric import load_rubric
-from autograder.freetext.second_reader import ReaderError, load_or_train
+from autograder.freetext.second_reader import ReaderError, load_or_train, training_digest
 from tools.gradebook import decisions as decisions_file
 from tools.gradebook.apply import class_stats
 from tools.gradebook.decisions import Decision, DecisionError
@@ -59,9 +59,11 @@ class Review:
         flags_from = "the flags written when the submissions were graded"
         if second_reader:
             lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+            taught = f"a second reader trained on the labelled corpus and the {len(decisions)} decisions so far"
             try:
-                sheet = reflag(sheet, load_or_train(decisions=lines))
-                flags_from = f"a second reader trained on the labelled corpus and the {len(decisions)} decisions so far"
+                if not sheet.flags_from or sheet.flags_from != training_digest(lines):
+                    sheet = reflag(sheet, load_or_train(decisions=lines))  # decisions since: it learns from them
+                flags_from = taught
             except ReaderError as e:
                 flags_from += f" ({e})"
         return cls(Path(out), reviewer, sheet, decisions, reports_written=len(decisions), flags_from=flags_from)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from .bounds import MAX_UNIT_TOKENS
 from .negation import NEG_CUES, Annotated
 from .normalize import NUM, PUNCT, SKIP_KEYS
 from .rubric import Group
@@ -151,17 +152,21 @@ def find_mentions(ann: Annotated, entities: dict[str, Group], roles: dict[str, G
         paren.append(depth > 0)
         if t.key in (")", "]"):
             depth = max(0, depth - 1)
-    cands = []
+    # every phrasing by its first word: one look-up per token, whatever the number of groups
+    index: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
     for kind, groups in (("entity", entities), ("role", roles)):
         for g in groups.values():
-            for i, j in enumerate(seq):
-                for phrase in g.by_first.get(keys[j], ()):
-                    # an entity is named in one piece ("lstm cell" is not "LSTM keeps a cell")
-                    end = _phrase_at(keys, seq, i, phrase) if kind == "role" else _phrase_at(
-                        keys, seq, i, phrase, 2, ENTITY_GAP_WORDS)
-                    if end is not None:
-                        # longest first, entities before roles on a tie, then leftmost
-                        cands.append((-(end - i), -len(phrase), kind != "entity", i, end, kind, g.name))
+            for first, phrases in g.by_first.items():
+                index.setdefault(first, []).extend((kind, g.name, phrase) for phrase in phrases)
+    cands = []
+    for i, j in enumerate(seq):
+        for kind, name, phrase in index.get(keys[j], ()):
+            # an entity is named in one piece ("lstm cell" is not "LSTM keeps a cell")
+            end = _phrase_at(keys, seq, i, phrase) if kind == "role" else _phrase_at(
+                keys, seq, i, phrase, 2, ENTITY_GAP_WORDS)
+            if end is not None:
+                # longest first, entities before roles on a tie, then leftmost
+                cands.append((-(end - i), -len(phrase), kind != "entity", i, end, kind, name))
     cands.sort()
     used: set[int] = set()
     out = []
@@ -222,6 +227,11 @@ def index_base(mentions: list[Mention]) -> list[Mention]:
     return out
 
 
+# How far past a comma or bracket the reader looks for the entities and link of a new claim
+# ("(2) h and c are ..."); the longest such opening in the corpora is under ten tokens.
+_LOOKAHEAD = 24
+
+
 def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
     """Token ranges of claim units."""
     tokens = ann.tokens
@@ -235,26 +245,28 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
     def opens_claim(i: int, link_only: bool = False, colon_links: bool = True) -> bool:
         """Do entities start right after token i ("h and c"), followed by a link or a role?"""
         j = i + 1
-        while j < len(tokens) and (tokens[j].kind == PUNCT and tokens[j].key not in ("/",)
-                                   or tokens[j].key in _FILLER) and j not in starts:
+        # looks a few words ahead only: "(((((...": each bracket would scan them all
+        end = min(len(tokens), i + _LOOKAHEAD)
+        while j < end and (tokens[j].kind == PUNCT and tokens[j].key not in ("/",)
+                           or tokens[j].key in _FILLER) and j not in starts:
             j += 1
         seen = False
-        while j in starts and starts[j].kind == "entity":
+        while j < end and j in starts and starts[j].kind == "entity":
             seen = True
             j = starts[j].end
-            if j < len(tokens) and tokens[j].key in ("and", ",", "/", "&", "or") and j + 1 in starts:
+            if j < end and tokens[j].key in ("and", ",", "/", "&", "or") and j + 1 in starts:
                 j += 1
         if not seen:
             return False
         if i in ends and not has_link:
             link_only = True  # "output/h identical", "output, h and c are ...": one subject list
-        while j < len(tokens) and (tokens[j].key in SKIP_KEYS or tokens[j].key in _BEFORE_LINK
-                                   or tokens[j].key == "not"):
+        while j < end and (tokens[j].key in SKIP_KEYS or tokens[j].key in _BEFORE_LINK
+                           or tokens[j].key == "not"):
             j += 1
-        if j < len(tokens) and tokens[j].key in LINKS and (colon_links or tokens[j].key != ":"):
+        if j < end and tokens[j].key in LINKS and (colon_links or tokens[j].key != ":"):
             return True
         # "2nd the number of time steps": a role within a few words
-        return not link_only and any(k in starts and starts[k].kind == "role" for k in range(j, min(j + 3, len(tokens)))
+        return not link_only and any(k in starts and starts[k].kind == "role" for k in range(j, min(j + 3, end))
                                      if all(tokens[x].key in _COUNT_WORDS for x in range(j, k)))
 
     for i, t in enumerate(tokens):
@@ -296,7 +308,11 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
         if m is not None and m.kind == "role":
             has_role = True
     cut.append(len(tokens))
-    return [(a, b) for a, b in zip(cut, cut[1:], strict=False) if b > a]
+    out = []
+    for a, b in zip(cut, cut[1:], strict=False):
+        # a unit is read in pieces of at most MAX_UNIT_TOKENS: reading one costs its length squared
+        out.extend((x, min(x + MAX_UNIT_TOKENS, b)) for x in range(a, b, MAX_UNIT_TOKENS))
+    return out
 
 
 def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Group],
@@ -311,8 +327,15 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
     claims: list[Claim] = []
     previous: list[str] = [default_subject] if default_subject else []
     bare = False
+    first = 0  # mentions are sorted by start and units are in order: one pass over both
     for u, (a, b) in enumerate(units(ann, mentions)):
-        ms = [m for m in mentions if a <= m.start < b]
+        while first < len(mentions) and mentions[first].start < a:
+            first += 1
+        last = first
+        while last < len(mentions) and mentions[last].start < b:
+            last += 1
+        ms = mentions[first:last]
+        unit_start = len(claims)
         content = [k for k in keys[a:b] if k not in ("(", ")", ",", "[", "]")]
         if len(ms) >= LIST_MIN_MENTIONS and not any(k in FUNCTION for k in content):
             continue  # a keyword list asserts nothing
@@ -336,7 +359,7 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
                 k in ALONE_FILLER for i, k in enumerate(keys) if not named[0].start <= i < named[0].end):
             # the whole answer names one entity: "the output", "output of the LSTM"
             claims.append(Claim(named[0].name, "alone", named[0].negated, u, (named[0].start, named[0].end)))
-        claims.extend(_sameness(u, ms, claims, keys, same_roles, differ_roles, aliases))
+        claims.extend(_sameness(u, ms, claims[unit_start:], keys, same_roles, differ_roles, aliases))
     if dimension_roles:
         # the unit id past the last: a list claims nothing with the units' subjects
         claims.extend(_in_order(len(claims) + 10_000, mentions, keys, dimension_roles))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from .bounds import cut_note, first_part
 from .claims import read_claims
 from .fuzzy import correct_typos
 from .negation import annotate
@@ -30,6 +31,8 @@ class GradeResult:
     score: float
     max_score: float
     concepts: list[ConceptResult] = field(default_factory=list)
+    # why a TA should read this answer whatever the verdicts ("cut": only its first part was read)
+    flags: tuple[str, ...] = ()
 
     def concept(self, concept_id: str) -> ConceptResult:
         for c in self.concepts:
@@ -55,15 +58,29 @@ def _rubric(question: object) -> Rubric:
     return load_rubric(question)
 
 
+# A flagged answer's concepts get at most this confidence, so a review ordered by confidence
+# shows it first (verdicts are 0.6 where unsure, 0.85 cancelled, 0.9 sure).
+FLAGGED_CONFIDENCE = 0.5
+
+
 def grade_answer(question: str, answer: object) -> GradeResult:
-    """Grade a free-text answer; any non-string answer scores zero."""
+    """Grade a free-text answer; any non-string answer scores zero.
+
+    Only the first ``bounds.MAX_ANSWER_CHARS`` characters are read; a longer answer is flagged
+    ("cut") and every concept's message says so."""
     _rubric(question)
     text = answer if isinstance(answer, str) else ""
+    read, cut = first_part(text)
     # Cache on the folded text: require_concept grades the same answer once
     # per concept, and case/Unicode variants grade identically anyway.
-    cached = _grade(question, clean(text))
-    # A fresh list so a caller cannot alter the cached result.
-    return GradeResult(cached.question, cached.score, cached.max_score, list(cached.concepts))
+    cached = _grade(question, clean(read))
+    concepts = list(cached.concepts)  # a fresh list so a caller cannot alter the cached result
+    flags = ("cut",) if cut else ()
+    if flags:
+        note = cut_note(len(text)) if cut else ""
+        concepts = [replace(c, confidence=min(c.confidence, FLAGGED_CONFIDENCE),
+                            message=f"{c.message} {note}".strip()) for c in concepts]
+    return GradeResult(cached.question, cached.score, cached.max_score, concepts, flags)
 
 
 @lru_cache(maxsize=4096)
@@ -109,7 +126,8 @@ def _echoes(tokens: list, prompt: tuple[str, ...]) -> bool:
     words = [t.key for t in tokens if t.kind != "punct" and t.key not in SKIP_KEYS]
     if not words:
         return False
-    inside = sum(1 for w in words if w in set(prompt))
+    vocabulary = set(prompt)
+    inside = sum(1 for w in words if w in vocabulary)
     return inside / len(words) >= 0.85 and len(words) <= 1.5 * len(prompt) + 3
 
 
@@ -131,7 +149,7 @@ def read_answer(question: str, answer: object) -> list[str]:
     rubric = _rubric(question)
     if not isinstance(answer, str):
         return []
-    _, tokens = tokenize(clean(answer))
+    _, tokens = tokenize(clean(first_part(answer)[0]))
     tokens = merge_compounds(correct_typos(tokens, rubric.vocab))
     claims, _ = read_claims(annotate(tokens), rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
                             rubric.aliases, rubric.dimension_roles)

@@ -30,11 +30,15 @@ def contradicted(term: Term, claims: list[Claim]) -> bool:
     if len(term.roles) != 1 or term.roles[0] == "present":
         return False  # naming h again later does not take back "no h"
 
+    roles: dict[tuple[int, str], set[str]] = {}  # (unit, subject) -> roles: one pass, not one per claim
+    for o in claims:
+        if o.role != "present":
+            roles.setdefault((o.unit, o.subject), set()).add(o.role)
+
     def plain(c: Claim) -> bool:
         # "no cell state ... merges the cell state and the hidden state" describes the absence:
         # only a bare "has a cell state" takes back a "has no cell state"
-        return not term.negated or not any(
-            o.unit == c.unit and o.subject == c.subject and o.role not in ("present", c.role) for o in claims)
+        return not term.negated or not roles.get((c.unit, c.subject), set()) - {c.role}
 
     return any(c.role == term.roles[0] and c.negated != term.negated
                and (term.subject == "*" or c.subject == term.subject) and plain(c) for c in claims)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from . import lookalikes
 from .bounds import cut_note, first_part
 from .claims import read_claims
 from .fuzzy import correct_typos
@@ -31,7 +33,8 @@ class GradeResult:
     score: float
     max_score: float
     concepts: list[ConceptResult] = field(default_factory=list)
-    # why a TA should read this answer whatever the verdicts ("cut": only its first part was read)
+    # why a TA should read this answer whatever the verdicts: "cut" (only its first part was read),
+    # "mixed-script" (a word mixes scripts), "look-alikes" (letters of another script read as Latin)
     flags: tuple[str, ...] = ()
 
     def concept(self, concept_id: str) -> ConceptResult:
@@ -75,7 +78,7 @@ def grade_answer(question: str, answer: object) -> GradeResult:
     # per concept, and case/Unicode variants grade identically anyway.
     cached = _grade(question, clean(read))
     concepts = list(cached.concepts)  # a fresh list so a caller cannot alter the cached result
-    flags = ("cut",) if cut else ()
+    flags = (("cut",) if cut else ()) + lookalikes.flags(unicodedata.normalize("NFKC", read))
     if flags:
         note = cut_note(len(text)) if cut else ""
         concepts = [replace(c, confidence=min(c.confidence, FLAGGED_CONFIDENCE),

@@ -16,6 +16,8 @@ from itertools import pairwise
 
 import snowballstemmer
 
+from . import lookalikes
+
 _STEMMER = snowballstemmer.stemmer("english")
 
 # Token kinds.
@@ -53,7 +55,8 @@ def clean(text: str) -> str:
     text = _NUMBER_OF.sub("number ", text)
     text = _COMMENT.sub(", ", text)
     text = _COUNT_SIGN.sub("number of ", text)
-    text = _LAST_STEP.sub(r"\1_last", unicodedata.normalize("NFKC", text)).casefold()
+    # look-alike letters of other scripts ("сеll") are read as the Latin ones they imitate
+    text = _LAST_STEP.sub(r"\1_last", lookalikes.fold(unicodedata.normalize("NFKC", text))).casefold()
     text = "".join(
         ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
     )
@@ -195,7 +198,8 @@ _NEW_ITEM = re.compile(r"[-*\u2022>|]|\d{1,9}[.)]\s|[\w\[\], ]{1,15}?[ \t]{0,4}(
 # adversarial strings (tests/test_reader_bounds.py). Repeats are bounded ({0,4}, {0,40}) wherever
 # two of them could share characters, so no pattern backtracks more than a constant per position.
 STUDENT_TEXT_PATTERNS: tuple[re.Pattern[str], ...] = (
-    _NUMBER_OF, _COMMENT, _COUNT_SIGN, _LAST_STEP, *(rx for rx, _ in _CODE_RE), _TOKEN_RE, _NEW_ITEM)
+    _NUMBER_OF, _COMMENT, _COUNT_SIGN, _LAST_STEP, *(rx for rx, _ in _CODE_RE), _TOKEN_RE, _NEW_ITEM,
+    lookalikes.WORD)
 
 
 def unwrap(text: str) -> str:

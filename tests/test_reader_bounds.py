@@ -80,6 +80,8 @@ def _read_time(question: str, text: str) -> float:
     "output is h and ",  # one unit that never ends
     "output is the last hidden state. ",  # many short claims
     "h is c, ",
+    # the stance rules' triggers (assertions.py): each looks a bounded distance around it
+    "or maybe ", "my friend says ", "not wrong ", "h is c or maybe h. ", "is h? ", "h is c -- NOT, ",
 ])
 def test_reading_time_is_linear_in_the_answer_length(unit):
     # the reader itself, past the cap: half the cap's length, then twice it

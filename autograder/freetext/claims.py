@@ -22,8 +22,9 @@ claims are asserted and none of its misconceptions is (``verdicts``).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from . import assertions
 from .bounds import MAX_UNIT_TOKENS
 from .negation import NEG_CUES, Annotated
 from .normalize import NUM, PUNCT, SKIP_KEYS
@@ -42,7 +43,7 @@ FORMULA = frozenset({"tanh", "sigmoid", "sigma", "*", "softmax"})
 # "out is what h is at each step", "same as h".
 NOT_SUBJECT_BEFORE = frozenset({"what", "as", "like", "than", "of", "to", "with", "in", "from", "and", "or"})
 PRONOUNS = frozenset({"it", "they", "this", "which", "that", "these", "those", "both", "thes"})
-HARD_BREAKS = frozenset({".", "!", "?", ";", "\n", "|"})
+HARD_BREAKS = frozenset({".", "!", "?", ";", "\n", "|", assertions.BOUNDARY})
 SOFT_BREAKS = frozenset({",", "/", "and", "but", "howev", "wherea", "while", "whilst", "so",
                          "becaus", "sinc", "therefor", "henc", "thus", "although", "though",
                          "which", "instead", "then", "yet", "bc", "b", "caus", "cuz"})
@@ -112,6 +113,8 @@ class Claim:
     negated: bool
     unit: int
     span: tuple[int, int]
+    # (group, branch) of a hedged alternative the claim was read in ("maybe X, or maybe Y"), else None
+    branch: tuple[int, int] | None = None
 
 
 def _phrase_at(keys: list[str], seq: list[int], i: int, phrase: tuple[str, ...],
@@ -232,8 +235,8 @@ def index_base(mentions: list[Mention]) -> list[Mention]:
 _LOOKAHEAD = 24
 
 
-def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
-    """Token ranges of claim units."""
+def units(ann: Annotated, mentions: list[Mention], cuts: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
+    """Token ranges of claim units; each token index in ``cuts`` starts one."""
     tokens = ann.tokens
     starts = {m.start: m for m in mentions}
     cut = [0]
@@ -281,7 +284,7 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
                 continue
         elif k in (")", "]"):
             depth = max(0, depth - 1)
-        if ((t.kind == PUNCT or k == "|") and k in HARD_BREAKS) or spaced_slash:
+        if ((t.kind == PUNCT or k == "|") and k in HARD_BREAKS) or spaced_slash or i in cuts:
             cut.append(i)
             has_link = has_role = seen_mention = False
             continue
@@ -319,16 +322,20 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
                 default_subject: str | None = None, modifiers: frozenset[str] = frozenset(),
                 aliases: dict[str, str] | None = None, dimension_roles: frozenset[str] = frozenset(),
                 same_roles: frozenset[str] = frozenset({"same", "duplicated"}),
-                differ_roles: frozenset[str] = frozenset({"different"})) -> tuple[list[Claim], list[Mention]]:
-    """Every claim of the answer, and the mentions it was read from."""
+                differ_roles: frozenset[str] = frozenset({"different"}),
+                stance: list[str] | None = None) -> tuple[list[Claim], list[Mention]]:
+    """Every claim the answer asserts, and the mentions it was read from. ``stance`` (per token,
+    from ``assertions.frame``) drops unasserted claims and reverses denied ones."""
     mentions = index_base(find_mentions(ann, entities, roles))
     keys = [t.key for t in ann.tokens]
     aliases = aliases or {}
     claims: list[Claim] = []
     previous: list[str] = [default_subject] if default_subject else []
     bare = False
+    alternatives = assertions.alternatives(keys)
+    cuts = frozenset(alt.second[0] for alt in alternatives)
     first = 0  # mentions are sorted by start and units are in order: one pass over both
-    for u, (a, b) in enumerate(units(ann, mentions)):
+    for u, (a, b) in enumerate(units(ann, mentions, cuts)):
         while first < len(mentions) and mentions[first].start < a:
             first += 1
         last = first
@@ -341,7 +348,10 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
             continue  # a keyword list asserts nothing
         opening = next((k for k in keys[a:b] if k not in _LEAD and k not in SKIP_KEYS and k != "\n"), "")
         if opening in HYPOTHETICAL:
-            continue  # "whether the states get returned", "if you keep output, h, c = ...": no claim
+            a = _consequent(keys, a, b, ms, opening)
+            if a is None:
+                continue  # "whether the states get returned", "if you keep output, h, c = ...": no claim
+            ms = [m for m in ms if m.start >= a]
         if (b < len(keys) and keys[b] == "?" or keys[b - 1] == "?") and next(
                 (k for k in keys[a:b] if k not in _LEAD and k not in SKIP_KEYS and k != "\n"), "") in QUESTION_WORDS:
             continue  # a question asserts nothing ("is there any duplication?")
@@ -364,7 +374,90 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
         # the unit id past the last: a list claims nothing with the units' subjects
         claims.extend(_in_order(len(claims) + 10_000, mentions, keys, dimension_roles))
         claims.extend(_sized(ann, keys, entities, roles, dimension_roles, mentions))
+    asked = assertions.questions(keys, {m.start for m in mentions if m.kind == "entity"})
+    claims = _asserted(claims, stance, asked)
+    claims = _branched(claims, alternatives, mentions, keys)
     return claims, mentions
+
+
+def _consequent(keys: list[str], a: int, b: int, ms: list[Mention], opening: str) -> int | None:
+    """Where a conditional's claim starts, when its condition names nothing the rubric knows:
+    "If I understand correctly, h is the hidden state" (asserted); a condition that is itself a
+    claim ("if output is h, ...") or an embedded question ("whether ...") asserts nothing."""
+    if opening == "whether":
+        return None
+    split = next((i for i in range(a, b) if keys[i] in (",", "then")), None)
+    if split is None or any(m.start < split for m in ms) or not any(m.start > split for m in ms):
+        return None
+    return split + 1
+
+
+def _asserted(claims: list[Claim], stance: list[str] | None, asked: list[tuple[int, int]]) -> list[Claim]:
+    """The claims the answer asserts: none from a question or unasserted frame, denied ones reversed."""
+    question = set()
+    for s, e in asked:
+        question.update(range(s, e))
+    out = []
+    for c in claims:
+        where = stance[c.span[0]] if stance is not None and c.span[0] < len(stance) else assertions.ASSERTED
+        if where == assertions.UNASSERTED or c.span[0] in question:
+            continue
+        out.append(replace(c, negated=not c.negated) if where == assertions.DENIED else c)
+    return out
+
+
+def _branched(claims: list[Claim], alternatives: list[assertions.Alternative], mentions: list[Mention],
+              keys: list[str]) -> list[Claim]:
+    """Tag each hedged branch's claims, and give a branch that elides its claim the other
+    branch's: "the first dimension is the batch, or possibly the time steps" (the first dimension
+    is the time steps), "maybe the last step of output is h, or maybe the first step" (the first
+    step is h), "either the batch or the time steps is the first dimension" (the first dimension
+    is the batch). Past ``MAX_ALTERNATIVES``, a hedged branch's claims are dropped."""
+    if not alternatives:
+        return claims
+    tag: list[tuple[int, int] | None] = [None] * len(keys)  # one pass: each token's branch
+    for alt in alternatives:
+        for branch, (s, e) in enumerate((alt.first, alt.second)):
+            for i in range(s, e):
+                tag[i] = (alt.group, branch)
+    out = []
+    by_branch: dict[tuple[int, int], list[Claim]] = {}
+    for c in claims:
+        t = tag[c.span[0]] if c.span[0] < len(tag) else None
+        if t is not None and t[0] >= assertions.MAX_ALTERNATIVES:
+            continue
+        c = replace(c, branch=t) if t is not None else c
+        out.append(c)
+        if t is not None and c.role != "present" and c.subject != "answer":
+            by_branch.setdefault(t, []).append(c)
+    said: dict[tuple[int, int], list[Mention]] = {}  # each branch's mentions
+    for m in mentions:
+        if tag[m.start] is not None:
+            said.setdefault(tag[m.start], []).append(m)
+    for alt in alternatives[:assertions.MAX_ALTERNATIVES]:
+        first, second = by_branch.get((alt.group, 0), []), by_branch.get((alt.group, 1), [])
+        if first and not (second and any(k in LINKS for k in keys[alt.second[0]:alt.second[1]])):
+            last_unit = max(c.unit for c in first)  # the claim right before the second guess
+            out += _elided([c for c in first if c.unit == last_unit], said.get((alt.group, 1), []), (alt.group, 1))
+        elif second and not first:
+            out += _elided(second, said.get((alt.group, 0), []), (alt.group, 0))
+    return out
+
+
+def _elided(claims: list[Claim], mentions: list[Mention], branch: tuple[int, int]) -> list[Claim]:
+    """The claims a branch that names only a role or an entity makes, by the other branch's claims:
+    a role replaces the other branch's roles, an entity its subject."""
+    subject = claims[0].subject
+    unit = 1_000_000 + 2 * branch[0] + branch[1]  # a unit of its own: the elided claim's roles belong together
+    roles = [m for m in mentions if m.kind == "role"]
+    entities = [m for m in mentions if m.kind == "entity" and m.name != subject]
+    if roles:
+        return [Claim(subject, r.name, r.negated, unit, (r.start, r.end), branch) for r in roles]
+    if entities:
+        e = entities[0]
+        return [Claim(e.name, c.role, c.negated != e.negated, unit, (e.start, e.end), branch)
+                for c in claims if c.subject == subject and c.role != "=" + e.name]
+    return []
 
 
 _TUPLE_GLUE = frozenset({",", "x", "|", "/", "(", ")", "[", "]", "then", "by", ":", "*", "\n", ";", "-"})

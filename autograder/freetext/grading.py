@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from . import lookalikes
+from .assertions import frame
 from .bounds import cut_note, first_part
 from .claims import read_claims
 from .fuzzy import correct_typos
@@ -95,9 +96,11 @@ def _grade(question: str, answer: str) -> GradeResult:
         # the question's own words pasted back assert nothing
         return GradeResult(question, 0.0, rubric.max_score, [
             ConceptResult(c.id, c.points, False, c.hint, 0.9, "") for c in rubric.concepts])
+    stances = frame(tokens)
+    tokens = stances.tokens
     ann = annotate(tokens)
     claims = read_claims(ann, rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
-                         rubric.aliases, rubric.dimension_roles)[0]
+                         rubric.aliases, rubric.dimension_roles, stance=stances.stance)[0]
     results = []
     for concept in rubric.concepts:
         verdict = judge(concept, claims)
@@ -153,10 +156,10 @@ def read_answer(question: str, answer: object) -> list[str]:
     if not isinstance(answer, str):
         return []
     _, tokens = tokenize(clean(first_part(answer)[0]))
-    tokens = merge_compounds(correct_typos(tokens, rubric.vocab))
-    claims, _ = read_claims(annotate(tokens), rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
-                            rubric.aliases, rubric.dimension_roles)
+    stances = frame(merge_compounds(correct_typos(tokens, rubric.vocab)))
+    claims, _ = read_claims(annotate(stances.tokens), rubric.entities, rubric.roles, rubric.subject,
+                            rubric.modifiers, rubric.aliases, rubric.dimension_roles, stance=stances.stance)
     seen = dict.fromkeys(
-        f"{c.subject} {'is not' if c.negated else 'is'} {c.role}" for c in claims if c.role != "present"
-        or c.negated)
+        f"{c.subject} {'is not' if c.negated else 'is'} {c.role}{' (hedged)' if c.branch else ''}" for c in claims
+        if c.role != "present" or c.negated)
     return list(seen)

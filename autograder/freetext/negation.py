@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .normalize import PUNCT, Token
 
-SENTENCE_END = frozenset({".", "!", "?", ";", "\n", "|"})
+SENTENCE_END = frozenset({".", "!", "?", ";", "\n", "|", "\u00b6"})  # \u00b6: where a frame's words were
 # Clause breaks: punctuation plus conjunctions that start a new claim.
 CLAUSE_PUNCT = SENTENCE_END | frozenset({",", "(", ")", "[", "]", ":"})
 CLAUSE_WORDS = frozenset({

@@ -224,3 +224,14 @@ def test_a_hedge_between_the_key_and_another_answer_earns_nothing(question, answ
 ])
 def test_honest_hedges_keep_their_credit(question, answer, concept):
     assert concept in found(question, answer)
+
+
+def test_hedges_past_the_bound_assert_nothing():
+    # the reader weighs at most MAX_ALTERNATIVES hedges per answer (bounded work); a branch past
+    # them is dropped, never read as a plain claim
+    from autograder.freetext.assertions import MAX_ALTERNATIVES
+
+    filler = "c is maybe the cell state, or maybe the long-term memory. " * (MAX_ALTERNATIVES - 1)
+    both_right = "h is the hidden state, or maybe the short-term memory."
+    assert "h_hidden_state" in found("q2", filler + both_right)
+    assert "h_hidden_state" not in found("q2", filler + "c is the cell state, or maybe the memory. " + both_right)

@@ -15,8 +15,10 @@ roles to the entity the unit is about:
   with a pronoun ("it", "which"), else about the rubric's default subject.
 
 A claim is negated when its role (or, for ``present``, the entity itself)
-lies in a negation scope.  Grading a concept then asks whether the key's
-claims are asserted and none of its misconceptions is (``verdicts``).
+lies in a negation scope. Only asserted claims are kept (``assertions``): none from a question
+or someone else's words, retracted ones reversed, hedged alternatives tagged with their branch.
+Grading a concept then asks whether the key's claims are asserted and none of its
+misconceptions is (``verdicts``).
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def test_no_pattern_backtracks_on_adversarial_text(index):
     # seconds (three adjacent \s* inside one bracket: minutes)
     pattern = STUDENT_TEXT_PATTERNS[index]
     took, text = _slowest(pattern)
-    assert took < 0.2, f"{pattern.pattern!r} took {took:.2f} s on {text}"
+    assert took < 0.5, f"{pattern.pattern!r} took {took:.2f} s on {text}"
 
 
 def test_every_pattern_on_student_text_is_registered():
@@ -62,9 +62,9 @@ def test_every_pattern_on_student_text_is_registered():
 
 
 def _read_time(question: str, text: str) -> float:
-    """Seconds to read ``text`` whole (no cap, no cache): the best of three."""
+    """Seconds to read ``text`` whole (no cap, no cache): the best of five (the machine is shared)."""
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):
         _grade.cache_clear()
         start = time.perf_counter()
         _grade(question, clean(text))
@@ -87,8 +87,8 @@ def test_reading_time_is_linear_in_the_answer_length(unit):
     # the reader itself, past the cap: half the cap's length, then twice it
     n = MAX_ANSWER_CHARS // 2 // len(unit)
     short, long = _read_time("q12", "Yes: o" + unit * n), _read_time("q12", "Yes: o" + unit * 4 * n)
-    # four times the text: about four times the time; the quadratic reader took 13 to 17 times
-    assert long < 8 * short + 0.01, f"{unit!r}: {short * 1000:.1f} ms, 4x the length {long * 1000:.1f} ms"
+    # four times the text: about four times the time (3 to 6.5 measured); the quadratic reader took 13 to 25
+    assert long < 10 * short + 0.02, f"{unit!r}: {short * 1000:.1f} ms, 4x the length {long * 1000:.1f} ms"
 
 
 def test_a_megabyte_answer_is_read_on_its_first_part_and_flagged():

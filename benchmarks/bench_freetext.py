@@ -6,6 +6,12 @@ Targets (from the issue): scoring one answer under 5 ms at the median and under 
 p99, for answers up to 3,000 characters; importing the engine < 0.3 s in a fresh
 interpreter.  Answers: our calibration set and the 1,200 labelled answers of writers
 who never saw the rubrics.  Prints measured figures; not a timed test.
+
+Answer length vs time (issue 25): the reader's time per 1,000 characters for honest text and
+for adversarial text (the 1 MB "[]" answer's pattern, a list of commas, one endless clause),
+from 1,250 characters to four times the cap (read whole, uncached), then through
+``grade_answer`` past the cap (only the first ``MAX_ANSWER_CHARS`` are read). Linear reading
+shows as a flat ms / 1,000 chars column.
 """
 
 from __future__ import annotations
@@ -40,6 +46,46 @@ def fresh_process_times(snippet: str, runs: int = 7) -> list[float]:
                              text=True, check=True)
         out.append(float(res.stdout.strip()))
     return out
+
+
+def read_ms(question: str, text: str, runs: int = 3) -> float:
+    """Milliseconds to read ``text`` whole, uncached (best of ``runs``)."""
+    from autograder.freetext.grading import _grade
+    from autograder.freetext.normalize import clean
+
+    best = float("inf")
+    for _ in range(runs):
+        _grade.cache_clear()
+        t = time.perf_counter()
+        _grade(question, clean(text))
+        best = min(best, time.perf_counter() - t)
+    return best * 1000
+
+
+def length_vs_time(rows: list[dict]) -> None:
+    from autograder.freetext import grade_answer
+    from autograder.freetext.bounds import MAX_ANSWER_CHARS
+    from autograder.freetext.grading import _grade
+
+    honest = " ".join(r["answer"] for r in rows if r["question"] == "q12" and isinstance(r["answer"], str))
+    kinds = {"honest q12 answers": honest, '"Yes: o" + "[]" * n': "Yes: o" + "[]" * 20_000,
+             '"h , " * n': "h , " * 10_000, '"output is h and " * n': "output is h and " * 3_000}
+    lengths = [1_250, 2_500, 5_000, 10_000, 20_000]
+    print(f"answer length vs time (read whole, uncached; ms, and ms per 1,000 chars in brackets); "
+          f"the cap is {MAX_ANSWER_CHARS:,} chars")
+    print(f"  {'text':<26}" + "".join(f"{n:>18,}" for n in lengths))
+    for name, text in kinds.items():
+        cells = []
+        for n in lengths:
+            ms = read_ms("q12", (text * (n // len(text) + 1))[:n])
+            cells.append(f"{ms:8.1f} ({ms / n * 1000:5.2f})")
+        print(f"  {name:<26}" + "".join(f"{c:>18}" for c in cells))
+    for n in (100_000, 1_000_006):
+        answer = ("Yes: o" + "[]" * n)[:n]
+        _grade.cache_clear()
+        t = time.perf_counter()
+        g = grade_answer("q12", answer)
+        print(f"  grade_answer, {n:,} chars of \"[]\": {(time.perf_counter() - t) * 1000:.1f} ms, flags {g.flags}")
 
 
 def main() -> None:
@@ -81,6 +127,8 @@ def main() -> None:
     for _ in range(1000):
         grade_answer("q1", rows[0]["answer"])
     cached_us = (time.perf_counter() - t) * 1000
+
+    length_vs_time(rows)
 
     imports = fresh_process_times(IMPORT_SNIPPET)
     cold = fresh_process_times(COLD_SNIPPET)

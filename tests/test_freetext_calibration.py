@@ -148,7 +148,10 @@ def test_calibrate_measures_one_split_per_concept():
 # Issue 9's targets (97% agreement, kappa 0.95, no "none" over a third, at most 1% of "full"
 # under half) are not met yet: these floors keep a release from getting worse unnoticed, and
 # the targets stay the work ahead.
-RELEASED_TEST_SPLIT = {"agreeing": 219, "answers": 244, "kappa": 0.84, "none_over_third": 1, "full_under_half": 8}
+# The reader's stance rules (issue 25: questions, reported speech, retractions, hedges, look-alike
+# letters) were measured once on it after they were frozen: 219 agreeing still, kappa 0.84, one
+# answer labelled full fewer under half (7).
+RELEASED_TEST_SPLIT = {"agreeing": 219, "answers": 244, "kappa": 0.84, "none_over_third": 1, "full_under_half": 7}
 
 
 def test_the_frozen_test_split_holds_the_released_figures():

@@ -15,15 +15,19 @@ roles to the entity the unit is about:
   with a pronoun ("it", "which"), else about the rubric's default subject.
 
 A claim is negated when its role (or, for ``present``, the entity itself)
-lies in a negation scope.  Grading a concept then asks whether the key's
-claims are asserted and none of its misconceptions is (``verdicts``).
+lies in a negation scope. Only asserted claims are kept (``assertions``): none from a question
+or someone else's words, retracted ones reversed, hedged alternatives tagged with their branch.
+Grading a concept then asks whether the key's claims are asserted and none of its
+misconceptions is (``verdicts``).
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from . import assertions
+from .bounds import MAX_UNIT_TOKENS
 from .negation import NEG_CUES, Annotated
 from .normalize import NUM, PUNCT, SKIP_KEYS
 from .rubric import Group
@@ -41,7 +45,7 @@ FORMULA = frozenset({"tanh", "sigmoid", "sigma", "*", "softmax"})
 # "out is what h is at each step", "same as h".
 NOT_SUBJECT_BEFORE = frozenset({"what", "as", "like", "than", "of", "to", "with", "in", "from", "and", "or"})
 PRONOUNS = frozenset({"it", "they", "this", "which", "that", "these", "those", "both", "thes"})
-HARD_BREAKS = frozenset({".", "!", "?", ";", "\n", "|"})
+HARD_BREAKS = frozenset({".", "!", "?", ";", "\n", "|", assertions.BOUNDARY})
 SOFT_BREAKS = frozenset({",", "/", "and", "but", "howev", "wherea", "while", "whilst", "so",
                          "becaus", "sinc", "therefor", "henc", "thus", "although", "though",
                          "which", "instead", "then", "yet", "bc", "b", "caus", "cuz"})
@@ -111,6 +115,8 @@ class Claim:
     negated: bool
     unit: int
     span: tuple[int, int]
+    # (group, branch) of a hedged alternative the claim was read in ("maybe X, or maybe Y"), else None
+    branch: tuple[int, int] | None = None
 
 
 def _phrase_at(keys: list[str], seq: list[int], i: int, phrase: tuple[str, ...],
@@ -151,17 +157,21 @@ def find_mentions(ann: Annotated, entities: dict[str, Group], roles: dict[str, G
         paren.append(depth > 0)
         if t.key in (")", "]"):
             depth = max(0, depth - 1)
-    cands = []
+    # every phrasing by its first word: one look-up per token, whatever the number of groups
+    index: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
     for kind, groups in (("entity", entities), ("role", roles)):
         for g in groups.values():
-            for i, j in enumerate(seq):
-                for phrase in g.by_first.get(keys[j], ()):
-                    # an entity is named in one piece ("lstm cell" is not "LSTM keeps a cell")
-                    end = _phrase_at(keys, seq, i, phrase) if kind == "role" else _phrase_at(
-                        keys, seq, i, phrase, 2, ENTITY_GAP_WORDS)
-                    if end is not None:
-                        # longest first, entities before roles on a tie, then leftmost
-                        cands.append((-(end - i), -len(phrase), kind != "entity", i, end, kind, g.name))
+            for first, phrases in g.by_first.items():
+                index.setdefault(first, []).extend((kind, g.name, phrase) for phrase in phrases)
+    cands = []
+    for i, j in enumerate(seq):
+        for kind, name, phrase in index.get(keys[j], ()):
+            # an entity is named in one piece ("lstm cell" is not "LSTM keeps a cell")
+            end = _phrase_at(keys, seq, i, phrase) if kind == "role" else _phrase_at(
+                keys, seq, i, phrase, 2, ENTITY_GAP_WORDS)
+            if end is not None:
+                # longest first, entities before roles on a tie, then leftmost
+                cands.append((-(end - i), -len(phrase), kind != "entity", i, end, kind, name))
     cands.sort()
     used: set[int] = set()
     out = []
@@ -222,8 +232,13 @@ def index_base(mentions: list[Mention]) -> list[Mention]:
     return out
 
 
-def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
-    """Token ranges of claim units."""
+# How far past a comma or bracket the reader looks for the entities and link of a new claim
+# ("(2) h and c are ..."); the longest such opening in the corpora is under ten tokens.
+_LOOKAHEAD = 24
+
+
+def units(ann: Annotated, mentions: list[Mention], cuts: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
+    """Token ranges of claim units; each token index in ``cuts`` starts one."""
     tokens = ann.tokens
     starts = {m.start: m for m in mentions}
     cut = [0]
@@ -235,26 +250,28 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
     def opens_claim(i: int, link_only: bool = False, colon_links: bool = True) -> bool:
         """Do entities start right after token i ("h and c"), followed by a link or a role?"""
         j = i + 1
-        while j < len(tokens) and (tokens[j].kind == PUNCT and tokens[j].key not in ("/",)
-                                   or tokens[j].key in _FILLER) and j not in starts:
+        # looks a few words ahead only: "(((((...": each bracket would scan them all
+        end = min(len(tokens), i + _LOOKAHEAD)
+        while j < end and (tokens[j].kind == PUNCT and tokens[j].key not in ("/",)
+                           or tokens[j].key in _FILLER) and j not in starts:
             j += 1
         seen = False
-        while j in starts and starts[j].kind == "entity":
+        while j < end and j in starts and starts[j].kind == "entity":
             seen = True
             j = starts[j].end
-            if j < len(tokens) and tokens[j].key in ("and", ",", "/", "&", "or") and j + 1 in starts:
+            if j < end and tokens[j].key in ("and", ",", "/", "&", "or") and j + 1 in starts:
                 j += 1
         if not seen:
             return False
         if i in ends and not has_link:
             link_only = True  # "output/h identical", "output, h and c are ...": one subject list
-        while j < len(tokens) and (tokens[j].key in SKIP_KEYS or tokens[j].key in _BEFORE_LINK
-                                   or tokens[j].key == "not"):
+        while j < end and (tokens[j].key in SKIP_KEYS or tokens[j].key in _BEFORE_LINK
+                           or tokens[j].key == "not"):
             j += 1
-        if j < len(tokens) and tokens[j].key in LINKS and (colon_links or tokens[j].key != ":"):
+        if j < end and tokens[j].key in LINKS and (colon_links or tokens[j].key != ":"):
             return True
         # "2nd the number of time steps": a role within a few words
-        return not link_only and any(k in starts and starts[k].kind == "role" for k in range(j, min(j + 3, len(tokens)))
+        return not link_only and any(k in starts and starts[k].kind == "role" for k in range(j, min(j + 3, end))
                                      if all(tokens[x].key in _COUNT_WORDS for x in range(j, k)))
 
     for i, t in enumerate(tokens):
@@ -269,7 +286,7 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
                 continue
         elif k in (")", "]"):
             depth = max(0, depth - 1)
-        if ((t.kind == PUNCT or k == "|") and k in HARD_BREAKS) or spaced_slash:
+        if ((t.kind == PUNCT or k == "|") and k in HARD_BREAKS) or spaced_slash or i in cuts:
             cut.append(i)
             has_link = has_role = seen_mention = False
             continue
@@ -296,29 +313,47 @@ def units(ann: Annotated, mentions: list[Mention]) -> list[tuple[int, int]]:
         if m is not None and m.kind == "role":
             has_role = True
     cut.append(len(tokens))
-    return [(a, b) for a, b in zip(cut, cut[1:], strict=False) if b > a]
+    out = []
+    for a, b in zip(cut, cut[1:], strict=False):
+        # a unit is read in pieces of at most MAX_UNIT_TOKENS: reading one costs its length squared
+        out.extend((x, min(x + MAX_UNIT_TOKENS, b)) for x in range(a, b, MAX_UNIT_TOKENS))
+    return out
 
 
 def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Group],
                 default_subject: str | None = None, modifiers: frozenset[str] = frozenset(),
                 aliases: dict[str, str] | None = None, dimension_roles: frozenset[str] = frozenset(),
                 same_roles: frozenset[str] = frozenset({"same", "duplicated"}),
-                differ_roles: frozenset[str] = frozenset({"different"})) -> tuple[list[Claim], list[Mention]]:
-    """Every claim of the answer, and the mentions it was read from."""
+                differ_roles: frozenset[str] = frozenset({"different"}),
+                stance: list[str] | None = None) -> tuple[list[Claim], list[Mention]]:
+    """Every claim the answer asserts, and the mentions it was read from. ``stance`` (per token,
+    from ``assertions.frame``) drops unasserted claims and reverses denied ones."""
     mentions = index_base(find_mentions(ann, entities, roles))
     keys = [t.key for t in ann.tokens]
     aliases = aliases or {}
     claims: list[Claim] = []
     previous: list[str] = [default_subject] if default_subject else []
     bare = False
-    for u, (a, b) in enumerate(units(ann, mentions)):
-        ms = [m for m in mentions if a <= m.start < b]
+    alternatives = assertions.alternatives(keys)
+    cuts = frozenset(alt.second[0] for alt in alternatives)
+    first = 0  # mentions are sorted by start and units are in order: one pass over both
+    for u, (a, b) in enumerate(units(ann, mentions, cuts)):
+        while first < len(mentions) and mentions[first].start < a:
+            first += 1
+        last = first
+        while last < len(mentions) and mentions[last].start < b:
+            last += 1
+        ms = mentions[first:last]
+        unit_start = len(claims)
         content = [k for k in keys[a:b] if k not in ("(", ")", ",", "[", "]")]
         if len(ms) >= LIST_MIN_MENTIONS and not any(k in FUNCTION for k in content):
             continue  # a keyword list asserts nothing
         opening = next((k for k in keys[a:b] if k not in _LEAD and k not in SKIP_KEYS and k != "\n"), "")
         if opening in HYPOTHETICAL:
-            continue  # "whether the states get returned", "if you keep output, h, c = ...": no claim
+            a = _consequent(keys, a, b, ms, opening)
+            if a is None:
+                continue  # "whether the states get returned", "if you keep output, h, c = ...": no claim
+            ms = [m for m in ms if m.start >= a]
         if (b < len(keys) and keys[b] == "?" or keys[b - 1] == "?") and next(
                 (k for k in keys[a:b] if k not in _LEAD and k not in SKIP_KEYS and k != "\n"), "") in QUESTION_WORDS:
             continue  # a question asserts nothing ("is there any duplication?")
@@ -336,12 +371,95 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
                 k in ALONE_FILLER for i, k in enumerate(keys) if not named[0].start <= i < named[0].end):
             # the whole answer names one entity: "the output", "output of the LSTM"
             claims.append(Claim(named[0].name, "alone", named[0].negated, u, (named[0].start, named[0].end)))
-        claims.extend(_sameness(u, ms, claims, keys, same_roles, differ_roles, aliases))
+        claims.extend(_sameness(u, ms, claims[unit_start:], keys, same_roles, differ_roles, aliases))
     if dimension_roles:
         # the unit id past the last: a list claims nothing with the units' subjects
         claims.extend(_in_order(len(claims) + 10_000, mentions, keys, dimension_roles))
         claims.extend(_sized(ann, keys, entities, roles, dimension_roles, mentions))
+    asked = assertions.questions(keys, {m.start for m in mentions if m.kind == "entity"})
+    claims = _asserted(claims, stance, asked)
+    claims = _branched(claims, alternatives, mentions, keys)
     return claims, mentions
+
+
+def _consequent(keys: list[str], a: int, b: int, ms: list[Mention], opening: str) -> int | None:
+    """Where a conditional's claim starts, when its condition names nothing the rubric knows:
+    "If I understand correctly, h is the hidden state" (asserted); a condition that is itself a
+    claim ("if output is h, ...") or an embedded question ("whether ...") asserts nothing."""
+    if opening == "whether":
+        return None
+    split = next((i for i in range(a, b) if keys[i] in (",", "then")), None)
+    if split is None or any(m.start < split for m in ms) or not any(m.start > split for m in ms):
+        return None
+    return split + 1
+
+
+def _asserted(claims: list[Claim], stance: list[str] | None, asked: list[tuple[int, int]]) -> list[Claim]:
+    """The claims the answer asserts: none from a question or unasserted frame, denied ones reversed."""
+    question = set()
+    for s, e in asked:
+        question.update(range(s, e))
+    out = []
+    for c in claims:
+        where = stance[c.span[0]] if stance is not None and c.span[0] < len(stance) else assertions.ASSERTED
+        if where == assertions.UNASSERTED or c.span[0] in question:
+            continue
+        out.append(replace(c, negated=not c.negated) if where == assertions.DENIED else c)
+    return out
+
+
+def _branched(claims: list[Claim], alternatives: list[assertions.Alternative], mentions: list[Mention],
+              keys: list[str]) -> list[Claim]:
+    """Tag each hedged branch's claims, and give a branch that elides its claim the other
+    branch's: "the first dimension is the batch, or possibly the time steps" (the first dimension
+    is the time steps), "maybe the last step of output is h, or maybe the first step" (the first
+    step is h), "either the batch or the time steps is the first dimension" (the first dimension
+    is the batch). Past ``MAX_ALTERNATIVES``, a hedged branch's claims are dropped."""
+    if not alternatives:
+        return claims
+    tag: list[tuple[int, int] | None] = [None] * len(keys)  # one pass: each token's branch
+    for alt in alternatives:
+        for branch, (s, e) in enumerate((alt.first, alt.second)):
+            for i in range(s, e):
+                tag[i] = (alt.group, branch)
+    out = []
+    by_branch: dict[tuple[int, int], list[Claim]] = {}
+    for c in claims:
+        t = tag[c.span[0]] if c.span[0] < len(tag) else None
+        if t is not None and t[0] >= assertions.MAX_ALTERNATIVES:
+            continue
+        c = replace(c, branch=t) if t is not None else c
+        out.append(c)
+        if t is not None and c.role != "present" and c.subject != "answer":
+            by_branch.setdefault(t, []).append(c)
+    said: dict[tuple[int, int], list[Mention]] = {}  # each branch's mentions
+    for m in mentions:
+        if tag[m.start] is not None:
+            said.setdefault(tag[m.start], []).append(m)
+    for alt in alternatives[:assertions.MAX_ALTERNATIVES]:
+        first, second = by_branch.get((alt.group, 0), []), by_branch.get((alt.group, 1), [])
+        if first and not (second and any(k in LINKS for k in keys[alt.second[0]:alt.second[1]])):
+            last_unit = max(c.unit for c in first)  # the claim right before the second guess
+            out += _elided([c for c in first if c.unit == last_unit], said.get((alt.group, 1), []), (alt.group, 1))
+        elif second and not first:
+            out += _elided(second, said.get((alt.group, 0), []), (alt.group, 0))
+    return out
+
+
+def _elided(claims: list[Claim], mentions: list[Mention], branch: tuple[int, int]) -> list[Claim]:
+    """The claims a branch that names only a role or an entity makes, by the other branch's claims:
+    a role replaces the other branch's roles, an entity its subject."""
+    subject = claims[0].subject
+    unit = 1_000_000 + 2 * branch[0] + branch[1]  # a unit of its own: the elided claim's roles belong together
+    roles = [m for m in mentions if m.kind == "role"]
+    entities = [m for m in mentions if m.kind == "entity" and m.name != subject]
+    if roles:
+        return [Claim(subject, r.name, r.negated, unit, (r.start, r.end), branch) for r in roles]
+    if entities:
+        e = entities[0]
+        return [Claim(e.name, c.role, c.negated != e.negated, unit, (e.start, e.end), branch)
+                for c in claims if c.subject == subject and c.role != "=" + e.name]
+    return []
 
 
 _TUPLE_GLUE = frozenset({",", "x", "|", "/", "(", ")", "[", "]", "then", "by", ":", "*", "\n", ";", "-"})

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from . import lookalikes
+from .assertions import frame
+from .bounds import cut_note, first_part
 from .claims import read_claims
 from .fuzzy import correct_typos
 from .negation import annotate
@@ -30,6 +34,9 @@ class GradeResult:
     score: float
     max_score: float
     concepts: list[ConceptResult] = field(default_factory=list)
+    # why a TA should read this answer whatever the verdicts: "cut" (only its first part was read),
+    # "mixed-script" (a word mixes scripts), "look-alikes" (letters of another script read as Latin)
+    flags: tuple[str, ...] = ()
 
     def concept(self, concept_id: str) -> ConceptResult:
         for c in self.concepts:
@@ -55,15 +62,29 @@ def _rubric(question: object) -> Rubric:
     return load_rubric(question)
 
 
+# A flagged answer's concepts get at most this confidence, so a review ordered by confidence
+# shows it first (verdicts are 0.6 where unsure, 0.85 cancelled, 0.9 sure).
+FLAGGED_CONFIDENCE = 0.5
+
+
 def grade_answer(question: str, answer: object) -> GradeResult:
-    """Grade a free-text answer; any non-string answer scores zero."""
+    """Grade a free-text answer; any non-string answer scores zero.
+
+    Only the first ``bounds.MAX_ANSWER_CHARS`` characters are read; a longer answer is flagged
+    ("cut") and every concept's message says so."""
     _rubric(question)
     text = answer if isinstance(answer, str) else ""
+    read, cut = first_part(text)
     # Cache on the folded text: require_concept grades the same answer once
     # per concept, and case/Unicode variants grade identically anyway.
-    cached = _grade(question, clean(text))
-    # A fresh list so a caller cannot alter the cached result.
-    return GradeResult(cached.question, cached.score, cached.max_score, list(cached.concepts))
+    cached = _grade(question, clean(read))
+    concepts = list(cached.concepts)  # a fresh list so a caller cannot alter the cached result
+    flags = (("cut",) if cut else ()) + lookalikes.flags(unicodedata.normalize("NFKC", read))
+    if flags:
+        note = cut_note(len(text)) if cut else ""
+        concepts = [replace(c, confidence=min(c.confidence, FLAGGED_CONFIDENCE),
+                            message=f"{c.message} {note}".strip()) for c in concepts]
+    return GradeResult(cached.question, cached.score, cached.max_score, concepts, flags)
 
 
 @lru_cache(maxsize=4096)
@@ -75,9 +96,11 @@ def _grade(question: str, answer: str) -> GradeResult:
         # the question's own words pasted back assert nothing
         return GradeResult(question, 0.0, rubric.max_score, [
             ConceptResult(c.id, c.points, False, c.hint, 0.9, "") for c in rubric.concepts])
+    stances = frame(tokens)
+    tokens = stances.tokens
     ann = annotate(tokens)
     claims = read_claims(ann, rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
-                         rubric.aliases, rubric.dimension_roles)[0]
+                         rubric.aliases, rubric.dimension_roles, stance=stances.stance)[0]
     results = []
     for concept in rubric.concepts:
         verdict = judge(concept, claims)
@@ -109,7 +132,8 @@ def _echoes(tokens: list, prompt: tuple[str, ...]) -> bool:
     words = [t.key for t in tokens if t.kind != "punct" and t.key not in SKIP_KEYS]
     if not words:
         return False
-    inside = sum(1 for w in words if w in set(prompt))
+    vocabulary = set(prompt)
+    inside = sum(1 for w in words if w in vocabulary)
     return inside / len(words) >= 0.85 and len(words) <= 1.5 * len(prompt) + 3
 
 
@@ -131,11 +155,11 @@ def read_answer(question: str, answer: object) -> list[str]:
     rubric = _rubric(question)
     if not isinstance(answer, str):
         return []
-    _, tokens = tokenize(clean(answer))
-    tokens = merge_compounds(correct_typos(tokens, rubric.vocab))
-    claims, _ = read_claims(annotate(tokens), rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
-                            rubric.aliases, rubric.dimension_roles)
+    _, tokens = tokenize(clean(first_part(answer)[0]))
+    stances = frame(merge_compounds(correct_typos(tokens, rubric.vocab)))
+    claims, _ = read_claims(annotate(stances.tokens), rubric.entities, rubric.roles, rubric.subject,
+                            rubric.modifiers, rubric.aliases, rubric.dimension_roles, stance=stances.stance)
     seen = dict.fromkeys(
-        f"{c.subject} {'is not' if c.negated else 'is'} {c.role}" for c in claims if c.role != "present"
-        or c.negated)
+        f"{c.subject} {'is not' if c.negated else 'is'} {c.role}{' (hedged)' if c.branch else ''}" for c in claims
+        if c.role != "present" or c.negated)
     return list(seen)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .normalize import PUNCT, Token
 
-SENTENCE_END = frozenset({".", "!", "?", ";", "\n", "|"})
+SENTENCE_END = frozenset({".", "!", "?", ";", "\n", "|", "\u00b6"})  # \u00b6: where a frame's words were
 # Clause breaks: punctuation plus conjunctions that start a new claim.
 CLAUSE_PUNCT = SENTENCE_END | frozenset({",", "(", ")", "[", "]", ":"})
 CLAUSE_WORDS = frozenset({
@@ -60,10 +60,10 @@ VERBS = frozenset({
 })
 
 
-def _and_splits(tokens: list[Token], i: int, clause_start: int) -> bool:
+def _and_splits(tokens: list[Token], i: int, before: bool) -> bool:
+    """``before``: a verb stands between the clause's start and token i."""
     if tokens[i].key != "and":
         return False
-    before = any(t.key in VERBS for t in tokens[clause_start:i])
     after = False
     for t in tokens[i + 1:i + 6]:
         if _is_clause_break(t) or t.key == "and":
@@ -136,13 +136,13 @@ def annotate(tokens: list[Token]) -> Annotated:
     sentence = [-1] * n
     c = s = 0
     top = 0  # next fresh clause id
-    start = 0  # first token of the current clause
+    verb = False  # a verb since the current clause's start (kept as we go: "and and and ..." stays linear)
     for i, tok in enumerate(tokens):
         if tok.kind == PUNCT and tok.key in SENTENCE_END:
             s += 1
             top += 1
             c = top
-            start = i + 1
+            verb = False
             continue
         # A parenthetical belongs to the claim around it: "the last row
         # (output[:, -1]) is h", "output (equal to h)".  It still ends a
@@ -153,11 +153,12 @@ def annotate(tokens: list[Token]) -> Annotated:
         # "the last step of output, output[:, -1, :], is identical to h".
         if tok.key == "," and _code_apposition(tokens, i):
             continue
-        if _is_clause_break(tok) or _and_splits(tokens, i, start):
+        if _is_clause_break(tok) or _and_splits(tokens, i, verb):
             top += 1
             c = top
-            start = i + 1
+            verb = False
             continue
+        verb = verb or tok.key in VERBS
         clause[i] = c
         sentence[i] = s
 

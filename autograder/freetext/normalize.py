@@ -16,6 +16,8 @@ from itertools import pairwise
 
 import snowballstemmer
 
+from . import lookalikes
+
 _STEMMER = snowballstemmer.stemmer("english")
 
 # Token kinds.
@@ -38,16 +40,23 @@ def stem(word: str) -> str:
     return _STEMMER.stemWord(word)
 
 
+# "no. of features" and "# sequences" are counts, not a negation or a comment
+_NUMBER_OF = re.compile(r"\b([Nn])o\.\s{0,4}(?=of\b)")
+# "x  # final hidden state" after code is a comment: it describes what stands before it
+_COMMENT = re.compile(r"(?<=\S)[ \t]+#[ \t]+(?!of\b)(?=[A-Za-z])")  # one start per run of spaces
+_COUNT_SIGN = re.compile(r"#\s{0,4}(?=[A-Za-z])")
+# h_T / c_{T}: the last step; casefolding would make it h_t, any step
+_LAST_STEP = re.compile(r"\b([hHcCyYoO])_\{?T\}?(?![\w{(])")
+
+
 def clean(text: str) -> str:
     """Unicode-fold: NFKC, casefold, drop accents, unify quotes and dashes."""
-    # h_T / c_{T}: the last step; casefolding would make it h_t, any step
     text = text.replace("\u2260", " != ")  # NFKD would leave a bare "=" of "≠"
-    # "no. of features" and "# sequences" are counts, not a negation or a comment
-    text = re.sub(r"\b([Nn])o\.\s*(?=of\b)", "number ", text)
-    # "x  # final hidden state" after code is a comment: it describes what stands before it
-    text = re.sub(r"(?<=\S)[ \t]+#[ \t]+(?!of\b)(?=[A-Za-z])", ", ", text)
-    text = re.sub(r"#\s*(?=[A-Za-z])", "number of ", text)
-    text = re.sub(r"\b([hHcCyYoO])_\{?T\}?(?![\w{(])", r"\1_last", unicodedata.normalize("NFKC", text)).casefold()
+    text = _NUMBER_OF.sub("number ", text)
+    text = _COMMENT.sub(", ", text)
+    text = _COUNT_SIGN.sub("number of ", text)
+    # look-alike letters of other scripts ("сеll") are read as the Latin ones they imitate
+    text = _LAST_STEP.sub(r"\1_last", lookalikes.fold(unicodedata.normalize("NFKC", text))).casefold()
     text = "".join(
         ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
     )
@@ -63,38 +72,38 @@ def clean(text: str) -> str:
 # canonical words it stands for; order matters (first alternative wins).
 _CODE_RULES: list[tuple[str, tuple[str, ...]]] = [
     # output[:, -1, :], o[0][-1], outputs[:,7,:] -> the last time step of output
-    (r"\b(?:outputs?|out|o|x|y|seq|sequence)\s*(?:\[[^\]\n]*\]\s*)*"
-     r"\[[^\]\n]*(?:-\s*1|\b7)\s*[^\]\n]*\](?:\s*\[[^\]\n]*\])*",
+    (r"\b(?:outputs?|out|o|x|y|seq|sequence)\s{0,4}(?:\[[^\]\n]{0,40}\]\s{0,4}){0,8}"
+     r"\[[^\]\n]{0,40}(?:-\s{0,4}1|\b7)\s{0,4}[^\]\n]{0,40}\](?:\s{0,4}\[[^\]\n]{0,40}\]){0,8}",
      ("output", "last", "timestep")),
-    (r"\[\s*:?\s*,?\s*(?:-\s*1)\s*(?:,\s*:?\s*)?\]", ("last", "timestep")),
+    (r"\[\s{0,4}:?\s{0,4},?\s{0,4}(?:-\s{0,4}1)\s{0,4}(?:,\s{0,4}:?\s{0,4})?\]", ("last", "timestep")),
     # Keras flags are settings, not claims about states being returned.
-    (r"\breturn_?states?\s*=\s*(true|false)\b", ("rstate_{0}",)),
-    (r"\breturn_?sequences?\s*=\s*(true|false)\b", ("rseq_{0}",)),
+    (r"\breturn_?states?\s{0,4}=\s{0,4}(true|false)\b", ("rstate_{0}",)),
+    (r"\breturn_?sequences?\s{0,4}=\s{0,4}(true|false)\b", ("rseq_{0}",)),
     (r"\breturn_?states?\b", ("rstate",)),
     (r"\breturn_?sequences?\b", ("rseq",)),
     # "output = model.predict(data)": the student's code line, not a claim that output is the model
-    (r"\b(\w+)\s*=\s*(?:\w+\.)?predict\s*\([^)]*\)", ("{0}", "assigned")),
+    (r"\b(\w{1,40})\s{0,4}=\s{0,4}(?:\w{1,40}\.)?predict\s{0,4}\([^)\n]{0,80}\)", ("{0}", "assigned")),
     # x_t, x_1..x_8: the inputs, not the time index t or a size
-    (r"\bx_?\{?[0-9tn]\}?(?:\s*(?:\.{2,3}|\u2026|-|to)\s*x_?\{?[0-9tn]\}?)?(?![\w(])", ("x",)),
+    (r"\bx_?\{?[0-9tn]\}?(?:\s{0,4}(?:\.{2,3}|\u2026|-|to)\s{0,4}x_?\{?[0-9tn]\}?)?(?![\w(])", ("x",)),
     # "t = 1..8", "0...7": a range of indices, not a size
-    (r"\b\d+\s*(?:\.{2,3}|\u2026)\s*\d+\b", ("range",)),
+    (r"\b\d{1,9}\s{0,4}(?:\.{2,3}|\u2026)\s{0,4}\d{1,9}\b", ("range",)),
     # "h_k for every k", "h_t for all t": the state at every step
-    (r"\b([hc])_?\{?([kitn])\}?\s+for\s+(?:every|each|all)\s+\2\b", ("{0}", "every", "timestep")),
+    (r"\b([hc])_?\{?([kitn])\}?\s{1,4}for\s{1,4}(?:every|each|all)\s{1,4}\2\b", ("{0}", "every", "timestep")),
     # y_T, o_8: the output at the last step
     # (o_8 * tanh(c_8) is the output gate's, not the output)
-    (r"\b[yo](?:_\{?(?:8|n|last)\}?|8)(?![\w(])(?!\s*[*\u2299\u00b7]\s*tanh)", ("output", "last")),
+    (r"\b[yo](?:_\{?(?:8|n|last)\}?|8)(?![\w(])(?!\s{0,4}[*\u2299\u00b7]\s{0,4}tanh)", ("output", "last")),
     # y_t: the output at a step (o_t is the LSTM's output gate)
     (r"\by_\{?t\}?(?![\w(])", ("output",)),
     # y_1..y_8, o_1, ..., o_T: the outputs of every step
-    (r"\b[yo]_?\{?[01]\}?\s*(?:,\s*)?(?:\.{2,3}|\u2026|-|to)\s*(?:,\s*)?(?:[yo]_?\{?)?(?:8|7|t|n)\}?(?![\w(])",
+    (r"\b[yo]_?\{?[01]\}?\s{0,4}(?:,\s{0,4})?(?:\.{2,3}|\u2026|-|to)\s{0,4}(?:,\s{0,4})?(?:[yo]_?\{?)?(?:8|7|t|n)\}?(?![\w(])",
      ("output", "every", "timestep")),
     # output[:, t, :], out[0, t]: the output at step t, for every t
-    (r"\b(?:outputs?|out|y)\s*\[[^\]\n]*\bt\b[^\]\n]*\]", ("output", "every", "timestep")),
+    (r"\b(?:outputs?|out|y)\s{0,4}\[[^\]\n]{0,40}\bt\b[^\]\n]{0,40}\]", ("output", "every", "timestep")),
     # [h_1, h_2, ..., h_8]: the hidden state at every step
-    (r"\b([hc])_?\{?1\}?\s*,\s*[hc]_?\{?2\}?(?:\s*,\s*(?:\.{2,3}|\u2026|[hc]_?\{?\d\}?))*(?:\s*,\s*[hc]_?\{?(?:8|t|n)\}?)?",
+    (r"\b([hc])_?\{?1\}?\s{0,4},\s{0,4}[hc]_?\{?2\}?(?:\s{0,4},\s{0,4}(?:\.{2,3}|\u2026|[hc]_?\{?\d\}?)){0,8}(?:\s{0,4},\s{0,4}[hc]_?\{?(?:8|t|n)\}?)?",
      ("{0}", "every", "timestep")),
     # h_1..h_8, h_1, ..., h_T: the hidden state at every step
-    (r"\b([hc])_?\{?[01]\}?\s*(?:,\s*)?(?:\.{2,3}|\u2026|-|to)\s*(?:,\s*)?(?:[hc]_?\{?)?(?:8|7|t|n)\}?(?![\w(])",
+    (r"\b([hc])_?\{?[01]\}?\s{0,4}(?:,\s{0,4})?(?:\.{2,3}|\u2026|-|to)\s{0,4}(?:,\s{0,4})?(?:[hc]_?\{?)?(?:8|7|t|n)\}?(?![\w(])",
      ("{0}", "every", "timestep")),
     # h_8, h_T, c_n: the state at the last step (casefolding made T a t only for h_t); in the
     # LSTM's notation h_T is the hidden state and c_T the cell state at step T
@@ -102,14 +111,14 @@ _CODE_RULES: list[tuple[str, tuple[str, ...]]] = [
     (r"\bc_?\{?(?:8|n|last|final|end)\}?(?![\w(])", ("c", "last", "cell", "state")),
     # h_t, h(t): the subject of a claim ("h_t is the hidden state") is h; elsewhere
     # ("output = h_t") it is the hidden state at a step, named by its notation
-    (r"(?:\bh_\{?t\}?\b|\bh\s*\(\s*t\s*\))(?=\s*(?:is\b|are\b|=|:|->))", ("h",)),
-    (r"\bh_\{?t\}?\b|\bh\s*\(\s*t\s*\)", ("hidden", "state")),
+    (r"(?:\bh_\{?t\}?\b|\bh\s{0,4}\(\s{0,4}t\s{0,4}\))(?=\s{0,4}(?:is\b|are\b|=|:|->))", ("h",)),
+    (r"\bh_\{?t\}?\b|\bh\s{0,4}\(\s{0,4}t\s{0,4}\)", ("hidden", "state")),
     (r"\bstate_h\b|\bh_state\b|\bht\b|\bh_?\{?T\}?\b", ("h",)),
-    (r"\bstate_c\b|\bc_state\b|\bc_?\{?t\}?\b|\bc\s*\(\s*t\s*\)", ("c",)),
+    (r"\bstate_c\b|\bc_state\b|\bc_?\{?t\}?\b|\bc\s{0,4}\(\s{0,4}t\s{0,4}\)", ("c",)),
     # "is coinciding with h" matches h; only the noun ("a coincidence") says it is chance
     (r"\bcoincid(?:e|es|ed|ing)\b", ("matches",)),
     # "c == h False" (a printed comparison): not equal
-    (r"==\s*(\w+)\s*(?:->|:|#|\u2192)?\s*false\b", ("not", "=", "{0}")),
+    (r"==\s{0,4}(\w{1,40})\s{0,4}(?:->|:|#|\u2192)?\s{0,4}false\b", ("not", "=", "{0}")),
     (r"!=|=/=|\u2260", ("not", "=")),
     (r"==|=(?!>)|\u2261", ("=",)),
 ]
@@ -182,7 +191,15 @@ _WRAPPED_LINE = 50
 
 
 # A line that opens a list item or a "key: value" line starts a claim of its own.
-_NEW_ITEM = re.compile(r"[-*\u2022>|]|\d+[.)]\s|[\w\[\], ]{1,15}?\s*(?::|=|->|\u2192)")
+_NEW_ITEM = re.compile(r"[-*\u2022>|]|\d{1,9}[.)]\s|[\w\[\], ]{1,15}?[ \t]{0,4}(?::|=|->|\u2192)")
+
+
+# Every regular expression the reader runs on student text, for the test that times each on
+# adversarial strings (tests/test_reader_bounds.py). Repeats are bounded ({0,4}, {0,40}) wherever
+# two of them could share characters, so no pattern backtracks more than a constant per position.
+STUDENT_TEXT_PATTERNS: tuple[re.Pattern[str], ...] = (
+    _NUMBER_OF, _COMMENT, _COUNT_SIGN, _LAST_STEP, *(rx for rx, _ in _CODE_RE), _TOKEN_RE, _NEW_ITEM,
+    lookalikes.WORD)
 
 
 def unwrap(text: str) -> str:

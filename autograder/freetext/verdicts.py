@@ -30,11 +30,15 @@ def contradicted(term: Term, claims: list[Claim]) -> bool:
     if len(term.roles) != 1 or term.roles[0] == "present":
         return False  # naming h again later does not take back "no h"
 
+    roles: dict[tuple[int, str], set[str]] = {}  # (unit, subject) -> roles: one pass, not one per claim
+    for o in claims:
+        if o.role != "present":
+            roles.setdefault((o.unit, o.subject), set()).add(o.role)
+
     def plain(c: Claim) -> bool:
         # "no cell state ... merges the cell state and the hidden state" describes the absence:
         # only a bare "has a cell state" takes back a "has no cell state"
-        return not term.negated or not any(
-            o.unit == c.unit and o.subject == c.subject and o.role not in ("present", c.role) for o in claims)
+        return not term.negated or not roles.get((c.unit, c.subject), set()) - {c.role}
 
     return any(c.role == term.roles[0] and c.negated != term.negated
                and (term.subject == "*" or c.subject == term.subject) and plain(c) for c in claims)
@@ -57,17 +61,48 @@ class ClaimVerdict:
     misconception: Misconception | None = None
 
 
+def hedged(concept: Concept, claims: list[Claim]) -> ClaimVerdict | None:
+    """The verdict where the key is claimed only inside hedged alternatives ("maybe X, or maybe
+    Y"): earned if it holds in every branch ("the hidden state, or maybe the short-term
+    memory"); else the writer did not commit to it, and a branch stating a misconception makes
+    it that misconception ("the batch size, or possibly the number of time steps"): no credit
+    either way, which is what the labelled corpus's TAs give; a straddle between the key and a
+    claim the rubric does not know is flagged (0.6) for a TA."""
+    for group in sorted({c.branch[0] for c in claims if c.branch is not None}):
+        def within(branch: int, group: int = group) -> list[Claim]:
+            return [c for c in claims if c.branch is None or c.branch == (group, branch)]
+
+        hits = [first_alternative(concept.key, within(b)) for b in (0, 1)]
+        if all(h is None for h in hits):
+            continue
+        if all(h is not None for h in hits):
+            return ClaimVerdict(True, 0.9, hits[0][1])
+        for b in (0, 1):
+            for mis in concept.misconceptions:
+                if first_alternative(mis.terms, within(b)) is not None:
+                    return ClaimVerdict(False, 0.85, None, mis)
+        return ClaimVerdict(False, 0.6)
+    return None
+
+
 def judge(concept: Concept, claims: list[Claim]) -> ClaimVerdict:
-    """The key asserted, not contradicted, and no misconception of the concept claimed."""
+    """The key asserted, not contradicted, and no misconception of the concept claimed. Claims
+    inside hedged alternatives count only through ``hedged``."""
+    every = claims
+    claims = [c for c in claims if c.branch is None]
     for mis in concept.misconceptions:
         if first_alternative(mis.terms, claims) is not None:
             return ClaimVerdict(False, 0.85, None, mis)
     hit = first_alternative(concept.key, claims)
+    if hit is None and len(every) > len(claims):
+        verdict = hedged(concept, every)
+        if verdict is not None:
+            return verdict
     if hit is None:
         # Nothing claimed about what the key is about: surely missing. Something said about it
         # that the rubric did not read as the key: a TA should look (review sorts by confidence).
         about = {t.subject for alt in concept.key for t in alt} - {"*"}
-        said = any(c.subject in about and c.role != "present" for c in claims)
+        said = any(c.subject in about and c.role != "present" for c in every)
         return ClaimVerdict(False, 0.6 if said else 0.9)
     alt, span = hit
     identities = [t for a in concept.key for t in a if t.roles[0].startswith("=") and t.subject != "*"]

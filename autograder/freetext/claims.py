@@ -55,7 +55,8 @@ def read_claims(ann: Annotated, entities: dict[str, Group], roles: dict[str, Gro
     from ``assertions.frame``) drops unasserted claims and reverses denied ones."""
     mentions = index_base(find_mentions(ann, entities, roles))
     keys = [t.key for t in ann.tokens]
-    terms = Terms(default_subject, modifiers, aliases or {}, same_roles, differ_roles, dimension_roles)
+    terms = Terms(default_subject, modifiers, aliases or {}, same_roles, differ_roles, dimension_roles,
+                  frozenset(p[-1] for g in entities.values() for p in g.phrases))
     claims: list[Claim] = []
     previous: list[str] = [default_subject] if default_subject else []
     bare = False

@@ -31,6 +31,9 @@ from .words import (
     MODIFYING,
     NOT_SUBJECT_BEFORE,
     PRONOUNS,
+    VERB_BEFORE,
+    VERB_ENDINGS,
+    VERB_NAMES,
 )
 
 
@@ -57,6 +60,8 @@ class Terms:
     same_roles: frozenset[str] = frozenset({"same", "duplicated"})
     differ_roles: frozenset[str] = frozenset({"different"})
     dimension_roles: frozenset[str] = frozenset()
+    # the last word of every entity's phrasings ("lstm", "h", "memory"): a word that can be a subject
+    entity_heads: frozenset[str] = frozenset()
 
     @property
     def compared(self) -> frozenset[str]:
@@ -278,6 +283,18 @@ def _close_subject(r: Reading, at: At) -> None:
     r.last_object = None
 
 
+def _a_verb(r: Reading, at: At) -> bool:
+    """A one-word mention that is a verb here ("the layer carries h forward"), not the name it is
+    also ("the carry"): a verb's form, or the bare word after its subject or an auxiliary."""
+    m = at.m
+    if m.end - m.start != 1 or r.keys[m.start] not in VERB_NAMES:
+        return False
+    if r.ann.tokens[m.start].text.endswith(VERB_ENDINGS):
+        return True
+    before = r.keys[m.start - 1] if m.start > 0 else ""
+    return before in VERB_BEFORE or before in r.terms.entity_heads
+
+
 # ---------------------------------------------------------------- entities
 
 def _present(r: Reading, at: At) -> None:
@@ -495,6 +512,11 @@ READ_RULES: tuple[Rule[Reading, At], ...] = (
          "a link after the subject ends it; in a chain the entity last equated joins the subjects",
          Example("q10", "output = h", reads=("output is =h", "h is =output")),
          when=_after_link, does=_close_subject, stops=False),
+    Rule("verb-not-name",
+         "a word that is a verb as well as a name ('carry') names nothing where the answer uses it as the verb",
+         Example("q2", "h is the hidden state, the short-term memory the layer carries forward",
+                 reads=("h is hidden",), not_reads=("h is cell",)),
+         when=_a_verb, does=_nothing),
     # entities
     Rule("entity-is-present",
          "every entity named is present (not present where denied: 'no h')",

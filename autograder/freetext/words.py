@@ -80,3 +80,15 @@ LOOKAHEAD = 24
 # What may join the roles of a dimension list: "(batch, time, features)", "samples x time x features".
 TUPLE_GLUE = frozenset({",", "x", "|", "/", "(", ")", "[", "]", "then", "by", ":", "*", "\n", ";", "-"})
 SEPARATORS = frozenset({",", "x", "|", "/", "*", "then", "by", ";", "\n", "-", "]"})
+# Words that are a verb as well as a rubric's name for something: "carry" is Keras' name for the
+# cell state, but "the layer carries h forward" is the verb and names nothing. They name the
+# thing only where the answer uses the bare word as a name ("the carry", "c = carry",
+# "carry/cell state"); a verb's form ("carries", "carried", "carrying"), or a subject or an
+# auxiliary right before the bare word ("the LSTM carry it", "don't carry", "to carry"), makes it
+# the verb (reading.py, rule verb-not-name). Only "carry" is a rubric's word today; "hold" and
+# "keep" are here for the rubric that makes them one ("what the cell holds").
+VERB_NAMES = frozenset({"carri", "hold", "keep"})
+VERB_ENDINGS = ("s", "ed", "ing")
+VERB_BEFORE = frozenset({"it", "they", "we", "you", "i", "which", "that", "who", "to", "not", "do", "doe", "did",
+                         "can", "could", "will", "would", "must", "should", "may", "might", "onli", "also", "still",
+                         "alway", "just"})

@@ -47,3 +47,16 @@ def test_each_rule_reads_its_example_and_is_needed_for_it(module, table, rule: R
 def test_rule_names_are_unique_per_table():
     for rules in TABLES.values():
         assert len(set(names(rules))) == len(rules)
+
+
+def test_the_readme_says_how_a_rule_is_added_in_four_files():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    section = (root / "README.md").read_text(encoding="utf-8").split("#### Add a reader rule", 1)[1].split("\n#", 1)[0]
+    assert len(re.findall(r"^\d\. ", section, re.M)) == 4
+    for path in re.findall(r"`([\w./-]+/[\w./-]*)`", section):
+        assert (root / path).exists(), path
+    for (module, table), _ in TABLES.items():
+        assert f"{module.__name__.rsplit('.', 1)[1]}.{table}" in section or f"`{table}`" in section, table

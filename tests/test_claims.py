@@ -196,3 +196,22 @@ def test_round_three_wrong_claims_still_cancel():
     # "3 features" costs the units point only
     assert found("q7", "output is the hidden state at every step; 1 is the batch, 8 the timesteps, 3 features") == {
         "every_step", "axis1_batch", "axis2_timesteps"}
+
+
+def test_a_verb_that_is_also_a_name_is_read_as_the_verb():
+    # issue 27: "carries" matched Keras' name for the cell state, and the feedback told the student h is c
+    g = grade_answer("q2", "h is the hidden state, the short-term memory the layer carries forward")
+    assert g.found == ["h_hidden_state"] and g.concept("h_hidden_state").misconception == ""
+    assert "cell state" not in g.concept("h_hidden_state").message
+    for answer in ("c is the long-term memory they carry along", "c: the cell state, carried from step to step",
+                   "h is the state the LSTM carry to the next step"):
+        assert "h is cell" not in read_answer("q2", answer), answer
+    assert "h is cell" not in read_answer("q4", "an LSTM carries h and c through time, and output is h")
+
+
+@pytest.mark.parametrize("answer", [
+    "h is the hidden state and c is the carry", "h = hidden state, c = carry", "h: hidden, c: the internal carry",
+    "h is the hidden state, c the long-term carry", "h is the hidden state, c is the carry/cell state",
+])
+def test_the_same_word_used_as_a_name_still_names_the_cell_state(answer):
+    assert found("q2", answer) == {"h_hidden_state", "c_cell_state"}

@@ -8,6 +8,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .grading import GradeResult, grade_answer, read_answer
 from .review import POLICY, flags, group_key
@@ -141,25 +142,8 @@ def calibrate(lines: list[str], split: str | None = None, second_reader: bool = 
         info = {"line": lineno, **row, "got": got, "score": g.score, "max_score": g.max_score,
                 "found": g.found, "missing": g.missing,
                 "claims": read_answer(row["question"], row.get("answer"))}
-        labels = row.get("labels") if isinstance(row.get("labels"), dict) else {}
-        info["labels"] = labels
-        for concept in g.concepts:
-            if concept.id in labels:
-                given, labelled = bool(concept.found), bool(labels[concept.id])
-                outcome = "agree" if given == labelled else ("false_credit" if given else "missed_credit")
-                report.concepts[(row["question"], concept.id)][outcome] += 1
-        if labels and all(c.id in labels for c in g.concepts):
-            for c in g.concepts:
-                if bool(c.found) != bool(labels[c.id]):
-                    report.engine_errors["false_credit" if c.found else "missed_credit"] += 1
-            for threshold in REVIEW_THRESHOLDS:
-                chosen = {c.id for c in g.concepts if c.confidence < threshold}
-                _review(report, f"confidence below {threshold:g}", row, g, labels, chosen, info["claims"])
-            if held_out is not None:
-                reader = held_out.reader_for(str(row.get("writer", "")))
-                probabilities = reader.probability(row["question"], str(row.get("answer") or ""))
-                chosen = {f.concept for f in flags(g, probabilities, POLICY)}
-                _review(report, SECOND_READER, row, g, labels, chosen, info["claims"])
+        info["labels"] = labels = row.get("labels") if isinstance(row.get("labels"), dict) else {}
+        _per_concept(report, row, g, labels, info["claims"], held_out)
         if pair[0] != pair[1]:
             report.disagreements.append(info)
         if row["expect"] == "none" and g.score > g.max_score / 3:
@@ -167,6 +151,28 @@ def calibrate(lines: list[str], split: str | None = None, second_reader: bool = 
         if row["expect"] == "full" and g.score < g.max_score / 2:
             report.under_half.append(info)
     return report
+
+
+def _per_concept(report: Report, row: dict, g: GradeResult, labels: dict, claims: list[str], held_out: Any) -> None:
+    """Concept-level agreement, and what each way of choosing concepts for review buys on this row."""
+    for concept in g.concepts:
+        if concept.id in labels:
+            given, labelled = bool(concept.found), bool(labels[concept.id])
+            outcome = "agree" if given == labelled else ("false_credit" if given else "missed_credit")
+            report.concepts[(row["question"], concept.id)][outcome] += 1
+    if not labels or not all(c.id in labels for c in g.concepts):
+        return
+    for c in g.concepts:
+        if bool(c.found) != bool(labels[c.id]):
+            report.engine_errors["false_credit" if c.found else "missed_credit"] += 1
+    for threshold in REVIEW_THRESHOLDS:
+        chosen = {c.id for c in g.concepts if c.confidence < threshold}
+        _review(report, f"confidence below {threshold:g}", row, g, labels, chosen, claims)
+    if held_out is not None:
+        reader = held_out.reader_for(str(row.get("writer", "")))
+        probabilities = reader.probability(row["question"], str(row.get("answer") or ""))
+        chosen = {f.concept for f in flags(g, probabilities, POLICY)}
+        _review(report, SECOND_READER, row, g, labels, chosen, claims)
 
 
 def calibrate_decisions(lines: list[str]) -> Report:

@@ -9,9 +9,9 @@ from functools import lru_cache
 from . import lookalikes
 from .assertions import frame
 from .bounds import cut_note, first_part
-from .claims import read_claims
+from .claims import Claim, read_claims
 from .fuzzy import correct_typos
-from .negation import annotate
+from .negation import Annotated, annotate
 from .normalize import SKIP_KEYS, clean, merge_compounds, tokenize
 from .rubric import QUESTIONS, Rubric, load_rubric
 from .verdicts import judge
@@ -96,11 +96,8 @@ def _grade(question: str, answer: str) -> GradeResult:
         # the question's own words pasted back assert nothing
         return GradeResult(question, 0.0, rubric.max_score, [
             ConceptResult(c.id, c.points, False, c.hint, 0.9, "") for c in rubric.concepts])
-    stances = frame(tokens)
-    tokens = stances.tokens
-    ann = annotate(tokens)
-    claims = read_claims(ann, rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
-                         rubric.aliases, rubric.dimension_roles, stance=stances.stance)[0]
+    ann, claims = _read(rubric, tokens)
+    tokens = ann.tokens
     results = []
     for concept in rubric.concepts:
         verdict = judge(concept, claims)
@@ -150,15 +147,27 @@ def rubric_concepts(question: str) -> list[tuple[str, float]]:
     return [(c.id, c.points) for c in _rubric(question).concepts]
 
 
-def read_answer(question: str, answer: object) -> list[str]:
-    """The claims the engine read in an answer, as text ("output is last", "h is not cell")."""
+def _read(rubric: Rubric, tokens: list) -> tuple[Annotated, list[Claim]]:
+    """The one reading pipeline: stances framed out, negation annotated, claims read."""
+    stances = frame(tokens)
+    ann = annotate(stances.tokens)
+    claims = read_claims(ann, rubric.entities, rubric.roles, rubric.subject, rubric.modifiers,
+                         rubric.aliases, rubric.dimension_roles, stance=stances.stance)[0]
+    return ann, claims
+
+
+def claims_read(question: str, answer: object) -> list[Claim]:
+    """Every claim the engine read in an answer, in reading order (what ``judge`` is given)."""
     rubric = _rubric(question)
     if not isinstance(answer, str):
         return []
     _, tokens = tokenize(clean(first_part(answer)[0]))
-    stances = frame(merge_compounds(correct_typos(tokens, rubric.vocab)))
-    claims, _ = read_claims(annotate(stances.tokens), rubric.entities, rubric.roles, rubric.subject,
-                            rubric.modifiers, rubric.aliases, rubric.dimension_roles, stance=stances.stance)
+    return _read(rubric, merge_compounds(correct_typos(tokens, rubric.vocab)))[1]
+
+
+def read_answer(question: str, answer: object) -> list[str]:
+    """The claims the engine read in an answer, as text ("output is last", "h is not cell")."""
+    claims = claims_read(question, answer)
     seen = dict.fromkeys(
         f"{c.subject} {'is not' if c.negated else 'is'} {c.role}{' (hedged)' if c.branch else ''}" for c in claims
         if c.role != "present" or c.negated)

@@ -179,9 +179,17 @@ def parse_rubric(data: dict, source: str) -> Rubric:
         raw_entities.update(dimension_entities(dims["count"], sizes))
     entities = {n: _group(n, ph, source) for n, ph in raw_entities.items()}
     roles = {n: _group(n, ph, source) for n, ph in (data.get("roles") or {}).items()}
-    names = set(entities) | set(roles)
+    concepts = _concepts(data.get("concepts") or [], set(entities) | set(roles), source)
+    vocab = _vocabulary([*raw_entities.values(), *(data.get("roles") or {}).values()])
+    prompt = phrase_keys(" ".join(str(data.get("prompt", "")).casefold().split())) if data.get("prompt") else ()
+    subject, modifiers, aliases, dimension_roles = _reading_settings(data, entities, roles, source)
+    return Rubric(question, tuple(concepts), vocab, entities, roles, subject, prompt, modifiers, aliases,
+                  dimension_roles, " ".join(str(data.get("prompt", "")).split()))
+
+
+def _concepts(raws: list, names: set[str], source: str) -> list[Concept]:
     concepts = []
-    for i, raw in enumerate(data.get("concepts") or []):
+    for i, raw in enumerate(raws):
         where = f"{source}: concept #{i + 1}"
         cid, hint = raw.get("id"), raw.get("hint")
         if not cid or not hint:
@@ -200,12 +208,14 @@ def parse_rubric(data: dict, source: str) -> Rubric:
             id=str(cid), points=float(raw.get("points", 1)), hint=str(hint).strip(),
             key=key, misconceptions=tuple(wrong), meaning=" ".join(str(raw.get("meaning", "")).split()),
         ))
-    ids = {c.id for c in concepts}
-    if len(ids) != len(concepts):
+    if len({c.id for c in concepts}) != len(concepts):
         raise RubricError(f"{source}: duplicate concept ids")
-    # Typo correction maps misspelt words onto this vocabulary: every word of
-    # four or more letters used in any phrasing of this rubric.
-    raw_phrases = [*raw_entities.values(), *(data.get("roles") or {}).values()]
+    return concepts
+
+
+def _vocabulary(raw_phrases: list) -> dict[str, str]:
+    """What typo correction maps misspelt words onto: every word of four or more letters used
+    in any phrasing of this rubric."""
     vocab: dict[str, str] = {}
     for phrases in raw_phrases:
         for phrase in phrases if isinstance(phrases, list) else [phrases]:
@@ -213,10 +223,15 @@ def parse_rubric(data: dict, source: str) -> Rubric:
                 keys = phrase_keys(w) if w.isalpha() and len(w) >= 4 else ()
                 if keys:
                     vocab.setdefault(w, keys[0])
+    return vocab
+
+
+def _reading_settings(data: dict, entities: dict[str, Group], roles: dict[str, Group],
+                      source: str) -> tuple[str | None, frozenset[str], dict[str, str], frozenset[str]]:
+    """The default subject, modifiers, aliases and dimension roles, each checked against the groups."""
     subject = data.get("subject")
     if subject is not None and subject not in entities:
         raise RubricError(f"{source}: default subject {subject!r} is not an entity")
-    prompt = phrase_keys(" ".join(str(data.get("prompt", "")).casefold().split())) if data.get("prompt") else ()
     modifiers = frozenset(data.get("modifiers") or ())
     if modifiers - set(roles):
         raise RubricError(f"{source}: modifiers {sorted(modifiers - set(roles))} are not roles")
@@ -224,11 +239,10 @@ def parse_rubric(data: dict, source: str) -> Rubric:
     bad = {k: v for k, v in aliases.items() if k not in roles or v not in entities}
     if bad:
         raise RubricError(f"{source}: aliases {bad} must map a role to an entity")
-    dimension_roles = frozenset((dims or {}).get("roles") or ())
+    dimension_roles = frozenset((data.get("dimensions") or {}).get("roles") or ())
     if dimension_roles - set(roles):
         raise RubricError(f"{source}: dimensions.roles {sorted(dimension_roles - set(roles))} are not roles")
-    return Rubric(question, tuple(concepts), vocab, entities, roles, subject, prompt, modifiers, aliases,
-                  dimension_roles, " ".join(str(data.get("prompt", "")).split()))
+    return subject, modifiers, aliases, dimension_roles
 
 
 def with_vocabulary(data: dict, shared: dict) -> dict:

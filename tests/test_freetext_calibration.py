@@ -111,17 +111,19 @@ LABELLED = sorted((ROOT / "tests" / "calibration" / "labelled").glob("w*.jsonl")
 def test_the_labelled_corpus_is_complete_and_split_once():
     rows = [json.loads(line) for path in LABELLED for line in path.read_text(encoding="utf-8").splitlines()]
     # round 1: 1,200 answers (w1-w6) split train/dev/test; rounds 2 (w7-w10) and 3 (w11-w14): 383
-    # each, in train/dev only, so the frozen test split stays the one first measured; round 4
-    # (w15-w18): 378, all in the frozen split round4, the files as committed before anyone read them
-    assert len(rows) == 2344 and {r["split"] for r in rows} == {"train", "dev", "test", "round4"}
-    fresh = [r for r in rows if r["writer"] in ("w15", "w16", "w17", "w18")]
-    assert len(fresh) == 378 and {r["split"] for r in fresh} == {"round4"}
-    seen = {(r["question"], " ".join(r["answer"].casefold().split())) for r in rows if r["split"] != "round4"}
-    assert not any((r["question"], " ".join(r["answer"].casefold().split())) in seen for r in fresh)
+    # each, in train/dev only, so the frozen test split stays the one first measured; rounds 4
+    # (w15-w18) and 5 (w19-w22): 378 each, all in the frozen splits round4 and round5, the files as
+    # committed before anyone read them
+    assert len(rows) == 2722 and {r["split"] for r in rows} == {"train", "dev", "test", "round4", "round5"}
     folder = ROOT / "tests" / "calibration" / "labelled"
-    for line in (folder / "round4.sha256").read_text().splitlines():
-        digest, name = line.split()
-        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    for split, writers in (("round4", ("w15", "w16", "w17", "w18")), ("round5", ("w19", "w20", "w21", "w22"))):
+        fresh = [r for r in rows if r["writer"] in writers]
+        assert len(fresh) == 378 and {r["split"] for r in fresh} == {split}
+        seen = {(r["question"], " ".join(r["answer"].casefold().split())) for r in rows if r["split"] != split}
+        assert not any((r["question"], " ".join(r["answer"].casefold().split())) in seen for r in fresh)
+        for line in (folder / f"{split}.sha256").read_text().splitlines():
+            digest, name = line.split()
+            assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
     for writers in (("w7", "w8", "w9", "w10"), ("w11", "w12", "w13", "w14")):
         later = [r for r in rows if r["writer"] in writers]
         assert len(later) == 383 and {r["split"] for r in later} == {"train", "dev"}, writers

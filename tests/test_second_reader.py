@@ -159,13 +159,15 @@ def test_score_prints_what_to_review(tmp_path):
 # Measured once (2026-12-06), with the review policy and the second reader frozen before either
 # set was read (tests/calibration/labelled/README.md): the engine alone, and after a TA decides the
 # concepts the second reader flags, each row read by a reader never trained on its writer. These
-# floors keep a release from getting worse unnoticed; on round 4 the target (97% after
-# review, at most 20% reviewed) is not met.
+# floors keep a release from getting worse unnoticed; on rounds 4 and 5, the writers nothing was
+# ever tuned on, the target (97% after review, at most 20% reviewed) is not met.
 MEASURED = {
     "test": {"answers": 244, "engine": 219, "reviewed": 243, "concepts": 533, "flagged": 68,
              "false_credit": 5, "false_credit_caught": 4},
     "round4": {"answers": 378, "engine": 322, "reviewed": 363, "concepts": 852, "flagged": 133,
                "false_credit": 19, "false_credit_caught": 7},
+    "round5": {"answers": 378, "engine": 309, "reviewed": 364, "concepts": 853, "flagged": 175,
+               "false_credit": 15, "false_credit_caught": 11},
 }
 
 

@@ -74,6 +74,35 @@ def test_names_are_the_graders_words_whatever_the_markdown_says():
 
 
 @fast
+def test_the_notebook_names_cells_by_the_graders_rule():
+    """The export helper in the master notebook has its own copy of the rule: both name alike."""
+    rule = _notebook_function("_cell_names")
+    cells = [{"cell_type": kind, "source": source} for kind, source in STRUCTURE]
+    assert rule(cells) == cell_names(STRUCTURE)
+
+
+@fast
+def test_the_notebook_names_checks_as_the_grader_does():
+    rule = _notebook_function("_check_name")
+    functions = ["test_q6_experiment_3", "test_q6_shapes_format", "test_q1_answer_format", "test_q9_other_thing"]
+    assert [rule(f) for f in functions] == [public_checks.label(f) for f in functions]
+    assert [public_checks.label(f) for f in functions[:3]] == ["Experiment 3", "your shapes", "your written answer"]
+
+
+def _notebook_function(name: str):
+    """A function of the master notebook's helper cells, compiled on its own (it needs only ``re``)."""
+    for cell in nbformat.read(MASTER, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                namespace = {"_re": re}
+                exec(compile(ast.Module([node], []), MASTER.name, "exec"), namespace)
+                return namespace[name]
+    raise AssertionError(f"no function {name} in {MASTER}")
+
+
+@fast
 @pytest.mark.parametrize(
     ("ename", "evalue", "lines_added", "shown"),
     [

@@ -17,7 +17,7 @@ import pytest
 from autograder.isolation import hidden_tests, notebook_report, public_checks
 from autograder.isolation.execute import Execution, Raised
 from autograder.isolation.notebook_report import CellProblem, NotebookReport, cell_names, error_text
-from autograder.isolation.results import ERRORS_ENTRY, PUBLIC_SUMMARY, IsolatedResults
+from autograder.isolation.results import ERRORS_ENTRY, PUBLIC_SUMMARY, IsolatedResults, cells_line
 from tools.build import MASTER
 
 fast = pytest.mark.fast
@@ -235,6 +235,14 @@ def test_public_tests_say_what_ran_in_the_graders_words_only():
         "what it computes (see Public Tests).",
         "- lstm_seq_model is not defined: fill in and run the cell that builds it.",
     ]
+
+
+@fast
+def test_the_top_level_output_names_the_cells_for_a_tas_grade_sheet():
+    assert cells_line(_report()) == (
+        "Cells that did not finish: Experiment 3 (raised an error), Question 9 (stopped after 60 s). See Public Tests."
+    )
+    assert cells_line(NotebookReport()) == ""
 
 
 @fast

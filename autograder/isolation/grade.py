@@ -32,7 +32,7 @@ import nbformat
 from autograder import upstream
 from autograder.isolation import execute as execution
 from autograder.isolation import export, hidden_tests, notebook_report, public_checks
-from autograder.isolation.results import IsolatedResults
+from autograder.isolation.results import IsolatedResults, cells_line
 from autograder.isolation.student import IsolationError, StudentUser
 
 PLUGIN_DATA_KEY = "autograder.isolation"
@@ -124,6 +124,8 @@ def grade_isolated(
         user.release()
 
     results.set_report(report)  # cells that did not finish and the public checks, said in Public Tests
+    if line := cells_line(report):
+        results.set_output(line)
     results.set_plugin_data(
         PLUGIN_DATA_KEY,
         {

@@ -84,6 +84,18 @@ def cells_summary(report: NotebookReport) -> list[str]:
     return ["**Cells that did not finish**", "", *lines, "", HOW_TO_FIX]
 
 
+def cells_line(report: NotebookReport) -> str:
+    """One sentence on the cells that did not finish, for results.json's top-level output (and a TA's
+    grade sheet, which shows it as the reason), or '' when every cell finished."""
+    stopped = f"stopped after {report.cell_timeout:g} s"
+    named = [f"{p.name} ({stopped if p.stopped else 'raised an error'})" for p in report.problems[:MAX_CELLS_SHOWN]]
+    if len(report.problems) > MAX_CELLS_SHOWN:
+        named.append(f"{len(report.problems) - MAX_CELLS_SHOWN} more")
+    if report.out_of_time:
+        named.append("the cells after them (out of time)")
+    return f"Cells that did not finish: {', '.join(named)}. See Public Tests." if named else ""
+
+
 def public_summary(report: NotebookReport) -> list[str]:
     """Markdown lines on each question's public checks, as they ran again on this submission."""
     title = PUBLIC_TITLE

@@ -246,6 +246,26 @@ def test_the_top_level_output_names_the_cells_for_a_tas_grade_sheet():
 
 
 @fast
+def test_questions_come_in_the_notebooks_order():
+    from otter.run.run_autograder.autograder_config import AutograderConfig
+
+    from autograder import upstream
+
+    files = [
+        upstream.parse_test_file(
+            f'from otter.test_files import test_case\nname = "{q}"\n@test_case(points=1, hidden=True)\n'
+            f"def test_{q}(x):\n    pass\n",
+            f"./tests/{q}.py",
+        )
+        for q in ("q1", "q10", "q2")
+    ]
+    tests = hidden_tests.HiddenTests(files, {q: {"x"} for q in ("q1", "q10", "q2")})
+    results = IsolatedResults(list(hidden_tests.run(tests, {}).values()), notebook=nbformat.v4.new_notebook())
+    config = AutograderConfig({"show_hidden": True, "force_public_test_summary": True})
+    assert [t["name"] for t in results.to_gradescope_dict(config)["tests"]] == ["Public Tests", "q1", "q2", "q10"]
+
+
+@fast
 def test_without_problems_the_summary_has_no_errors_entry():
     results = _results(NotebookReport(public={"q6": [("Experiment 3", True)]}, questions=("q6",)))
     assert [t["name"] for t in results["tests"]] == ["Public Tests", "q6"]

@@ -24,7 +24,7 @@ from typing import Any
 from otter.test_files import GradingResults
 
 from autograder.isolation.hidden_tests import FAILED
-from autograder.isolation.notebook_report import MAX_CELLS_SHOWN, CellProblem, NotebookReport
+from autograder.isolation.notebook_report import MAX_CELLS_SHOWN, CellProblem, NotebookReport, question_key
 from autograder.upstream import PUBLIC_TESTS
 
 PUBLIC_SUMMARY = (
@@ -188,9 +188,13 @@ class IsolatedResults(GradingResults):
             test.setdefault("max_score", 0)
             test.setdefault("visibility", "visible")
             test.setdefault("output", "")
+        tests = output.setdefault("tests", [])
+        # questions in the notebook's order (Otter sorts q10 before q2), after the entries about the run
+        questions = sorted((t for t in tests if t.get("name") in self.results), key=lambda t: question_key(t["name"]))
+        others = [t for t in tests if t.get("name") not in self.results]
         errors = errors_entry(report)
         if errors is not None:  # right after the summary that refers to it
-            tests = output.setdefault("tests", [])
-            at = next((i + 1 for i, t in enumerate(tests) if t.get("name") == PUBLIC_TESTS), 0)
-            tests.insert(at, errors)
+            at = next((i + 1 for i, t in enumerate(others) if t.get("name") == PUBLIC_TESTS), 0)
+            others.insert(at, errors)
+        output["tests"] = others + questions
         return output

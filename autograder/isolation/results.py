@@ -101,10 +101,11 @@ def public_summary(report: NotebookReport) -> list[str]:
     title = PUBLIC_TITLE
     if report.public is None:
         return [title, "", "- They could not be run: the notebook did not reach its end in the grader."]
-    passing = [q for q in report.questions if all(ok for _, ok in report.public.get(q, []))]
+    checked = [q for q in report.questions if report.public.get(q)]
+    passing = [q for q in checked if all(ok for _, ok in report.public[q])]
     lines = [f"- Pass: {', '.join(passing)}"] if passing else []
-    for question in report.questions:
-        failing = [name for name, ok in report.public.get(question, []) if not ok]
+    for question in checked:
+        failing = [name for name, ok in report.public[question] if not ok]
         if failing:
             lines.append(f"- {question} does not pass: {', '.join(failing)}")
     return [title, "", *lines]

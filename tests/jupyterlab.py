@@ -211,6 +211,33 @@ class LabPage:
                 return label
         return None
 
+    def rename(self, name: str) -> None:
+        """File > Rename Notebook…: type the new name over the old one and press Rename."""
+        from selenium.webdriver.common.keys import Keys
+
+        self.menu("File", "Rename Notebook…")
+        selector = ".jp-Dialog input"
+        self.wait_for(lambda: self.driver.find_elements(self.by.CSS_SELECTOR, selector), 10, "the rename dialog")
+        self.driver.find_element(self.by.CSS_SELECTOR, selector).click()
+        self.chord(Keys.CONTROL, "a")
+        self.keys(name)
+        self.accept_dialog()
+        tab = ".jp-mod-current .lm-TabBar-tabLabel, .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
+        self.wait_for(
+            lambda: any(t.text == name for t in self.driver.find_elements(self.by.CSS_SELECTOR, tab)), 20, "the rename"
+        )
+
+    def select(self, index: int) -> None:
+        """Click cell ``index`` (its prompt area), as a student selects a cell without running it."""
+        self.cell(index).find_element(self.by.CSS_SELECTOR, ".jp-InputPrompt").click()
+
+    def screenshot(self, path: Path, index: int | None = None) -> None:
+        """The page as the student sees it, with cell ``index`` (and its output) in view."""
+        if index is not None:
+            self.driver.execute_script("arguments[0].scrollIntoView({block: 'end'})", self.cells()[index])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.driver.save_screenshot(str(path))
+
     def accept_dialog(self) -> None:
         selector = ".jp-Dialog .jp-mod-accept"
         self.wait_for(lambda: self.driver.find_elements(self.by.CSS_SELECTOR, selector), 10, "a dialog")
@@ -220,7 +247,7 @@ class LabPage:
         """Select the cell and run it with Ctrl+Enter, as a student runs one cell."""
         from selenium.webdriver.common.keys import Keys
 
-        self.cell(index).find_element(self.by.CSS_SELECTOR, ".jp-InputPrompt").click()
+        self.select(index)
         self.chord(Keys.CONTROL, Keys.ENTER)
 
     def wait_run(self, index: int, timeout: float, before: str = "") -> None:

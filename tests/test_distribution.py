@@ -165,9 +165,29 @@ def test_answer_set_that_does_not_fit_is_rejected(dist):
 def test_student_notebook_ends_with_check_all_and_export_without_pdf(dist):
     nb = nbformat.read(dist / "student" / "rnn_states.ipynb", as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    assert code[0].endswith('grader = otter.Notebook("rnn_states.ipynb")')
+    # the notebook's own set-up cell, not Otter's init cell: it finds the notebook under any file name
+    assert code[0].startswith("# Set-up for grader.check") and "\ngrader = _Grader()\n" in code[0]
+    assert not any("otter.Notebook(\"" in source for source in code)
     assert code[-2].strip() == "grader.check_all()"
     assert code[-1].rstrip().endswith("export_submission(grader)")
     helper = next(c for c in code if c.startswith("# Submission helper"))
-    assert 'grader.export(pdf=False, run_tests=not fresh_run, export_path=partial' in helper
+    assert 'grader.export(nb_path=notebook, pdf=False, run_tests=not fresh_run, export_path=partial' in helper
     assert nb.metadata["otter"]["assignment_name"] == "rnn_states"
+
+
+def test_the_public_checks_rerun_in_the_students_kernel_carry_no_hidden_test(ag_zip, tmp_path):
+    """Grading reruns the public checks in the student's kernel: only the code students already have goes there."""
+    from autograder.isolation import hidden_tests, public_checks
+
+    with zipfile.ZipFile(ag_zip) as zf:
+        for name in zf.namelist():
+            if name.startswith("tests/"):
+                zf.extract(name, tmp_path)
+    tests = hidden_tests.load(tmp_path / "tests")
+    cell = public_checks.cell_source(tests.public)
+    public = {re.search(r"def (\w+)", src).group(1) for src, hidden in master_test_cells() if not hidden}
+    hidden = {re.search(r"def (\w+)", src).group(1) for src, is_hidden in master_test_cells() if is_hidden}
+    assert {check.function for check in tests.public} == public
+    assert not any(f"def {function}(" in cell for function in hidden)
+    for secret in ["autograder.", "require_concept", "check_computed", "output_last_step", "dim1_batch"]:
+        assert secret not in cell, secret

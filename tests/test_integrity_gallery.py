@@ -3,10 +3,12 @@
 Each case is the full_credit submission plus injected cells, so its honest score is the
 full_credit score graded the same way. Grading goes through the Gradescope harness
 (``tools.gradescope``: run_otter.py as root in a sandbox) with the Python environment writable,
-as installed packages are on Gradescope. For every case: no points gained, no secret and no
-student-written text in any student-visible field, and a results directory holding only what the
-grader writes. Cases marked ``quiet`` avoid every name the static scan knows, so what stops them
-is the isolation, not the scan.
+as installed packages are on Gradescope. For every case: no points gained, no secret anywhere in
+results.json, student-written text (PWNED marks it) only in the one field that quotes it as the
+student's (``results.ERRORS_ENTRY``: one capped line per cell that raised, after the grader's name
+for the cell, as a code span), and a results directory holding only what the grader writes.
+Cases marked ``quiet`` avoid every name the static scan knows, so what stops them is the
+isolation, not the scan.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import pytest
 import yaml
 
 from autograder.integrity import scan
+from autograder.isolation.notebook_report import MESSAGE_CHARS
+from autograder.isolation.results import ERRORS_ENTRY, ERRORS_INTRO
 from tools.gradescope import grade
 from tools.submissions import build_submission
 
@@ -28,6 +32,25 @@ CASES = yaml.safe_load((Path(__file__).parent / "hostile" / "cases.yaml").read_t
 # lines of hidden tests, rubrics and grader code that must never reach a student
 SECRETS = ["require_concept(", "check_computed(", "dim1_batch", "positions:", "number of samples", "def test_"]
 GRADER_WRITES = {"results.json", "results.pkl"}  # what Otter and the grader leave in results/
+# a line of the one entry that quotes the student: the grader's name for the cell, then the quote
+CELL = r"(Experiment \d+|Question \d+|the check of Question \d+|the check_all cell|a set-up cell above Question 1)"
+EXCEPTION = r"(an exception|[A-Za-z_][A-Za-z0-9_]{0,59})"
+QUOTED = re.compile(rf"- {CELL}: `{EXCEPTION}(: [^`\n]{{1,{MESSAGE_CHARS}}})?`|- and \d+ more cells\.")
+
+
+def split_quoted(results: dict) -> tuple[dict, list[str]]:
+    """results.json without the entry quoting the student's errors, and that entry's quoted lines."""
+    tests = results.get("tests", [])
+    quoting = [t for t in tests if t.get("name") == ERRORS_ENTRY]
+    assert len(quoting) <= 1, quoting
+    rest = {**results, "tests": [t for t in tests if t.get("name") != ERRORS_ENTRY]}
+    if not quoting:
+        return rest, []
+    entry = quoting[0]
+    assert entry["score"] == entry["max_score"] == 0 and entry["visibility"] == "visible", entry
+    intro, blank, *lines = entry["output"].split("\n")
+    assert (intro, blank) == (ERRORS_INTRO, ""), entry["output"]
+    return rest, lines
 
 
 @pytest.fixture(scope="module")
@@ -102,11 +125,21 @@ def test_hostile_submission_gains_nothing_and_leaks_nothing(name, honest, graded
     assert run.valid, run.problems
     assert run.score <= honest_score
     visible = run.output_text()
-    for secret in [*SECRETS, "PWNED"]:
+    for secret in SECRETS:
         assert secret not in visible, (secret, visible[:2000])
-    # results/ holds what the grader wrote, and results.json is the grader's
+    # the student's text only where it is quoted as theirs: one line per cell, the cell named by the grader
+    raw = (tree / "results" / "results.json").read_text()
+    for secret in SECRETS:
+        assert secret not in raw, secret
+    graders, quoted = split_quoted(json.loads(raw))
+    assert "PWNED" not in json.dumps(graders, ensure_ascii=False), json.dumps(graders)[:2000]
+    for line in quoted:
+        assert QUOTED.fullmatch(line), line
+    if case["class"] == 4:  # what it raised is quoted, attributed, and the grader does not call it a timeout
+        assert any("PWNED" in line for line in quoted), quoted
+        assert "was stopped" not in next(t for t in graders["tests"] if t["name"] == "Public Tests")["output"]
+    # results/ holds what the grader wrote
     assert {p.name for p in (tree / "results").iterdir()} <= GRADER_WRITES
-    assert "PWNED" not in (tree / "results" / "results.json").read_text()
     assert not _planted(tree)
     assert json.loads((tree / "results" / "results.json").read_text())["tests"][0]["name"] == "Public Tests"
     if case["class"] == "scan":

@@ -131,3 +131,16 @@ def validate(results: Any, otter_config: dict[str, Any] | None = None) -> list[s
             f"otter_config.json asks for {stdout!r}"
         )
     return problems
+
+
+def student_view(results: dict[str, Any], published: bool) -> dict[str, Any]:
+    """What a student sees of ``results`` on Gradescope, before or after grades are published.
+
+    Gradescope shows a test by its ``visibility``: ``visible`` always, ``after_published`` (and,
+    counted alike here, ``after_due_date``) once grades are published, ``hidden`` never (instructors
+    only). The top-level ``output`` is kept: it is shown with the results.
+    """
+    shown = {"visible", "after_published", "after_due_date"} if published else {"visible"}
+    default = results.get("visibility", "visible")
+    tests = [t for t in results.get("tests", []) if t.get("visibility", default) in shown]
+    return {"output": results.get("output", ""), "tests": tests}

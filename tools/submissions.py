@@ -26,6 +26,7 @@ SOLUTIONS = ROOT / "solutions"
 STUDENT_NOTEBOOK = DIST / "student" / MASTER.name
 SUBMISSIONS = DIST / "submissions"
 BLANK = "blank"  # the student notebook as distributed, no answer set needed
+SUBMISSION_ZIP = f"{MASTER.stem}_submission.zip"  # what the notebook's export cell writes
 _CHECKS_MARKER = "PUBLIC_CHECKS="
 
 
@@ -151,17 +152,19 @@ def _questions(nb: nbformat.NotebookNode) -> list[str]:
     ]
 
 
-def run_as_student(notebook: Path, workdir: Path, timeout: int = 300, saved: Path | None = None) -> StudentRun:
+def run_as_student(
+    notebook: Path, workdir: Path, timeout: int = 300, saved: Path | None = None, name: str = MASTER.name
+) -> StudentRun:
     """Execute ``notebook`` top to bottom in a fresh kernel in ``workdir``, export cell included.
 
-    The notebook is saved under the assignment's file name first, as a student's would be,
-    because ``otter.Notebook(...)`` and the export look for that file; ``saved`` is what is on
-    disk instead, for a student who ran ``notebook`` without saving it.
+    The notebook is saved first, as a student's would be, as ``name`` (the assignment's file
+    name unless a test renames it), because ``grader.check`` and the export read that file;
+    ``saved`` is what is on disk instead, for a student who ran ``notebook`` without saving it.
     """
     from nbclient import NotebookClient
 
     workdir.mkdir(parents=True, exist_ok=True)
-    on_disk = workdir / MASTER.name
+    on_disk = workdir / name
     shutil.copy(saved or notebook, on_disk)
     nb = nbformat.read(notebook, as_version=4)
     questions = _questions(nb)
@@ -187,8 +190,8 @@ def run_as_student(notebook: Path, workdir: Path, timeout: int = 300, saved: Pat
     ]
     executed = workdir / f"{on_disk.stem}.executed.ipynb"
     nbformat.write(nb, executed)
-    zips = sorted(workdir.glob(f"{on_disk.stem}_*.zip"))
-    return StudentRun(executed, zips[-1] if zips else None, public_checks, errors)
+    export = workdir / SUBMISSION_ZIP
+    return StudentRun(executed, export if export.is_file() else None, public_checks, errors)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,9 @@ Cells run one at a time with
 ``nbclient``: each gets ``min(cell_timeout, time left of total_timeout)`` seconds (at least
 ``MIN_CELL_TIMEOUT``) measured here; a cell past its time is interrupted and execution goes on
 with the next one. Which cells were stopped is known from this clock, never from what the kernel
-says. Afterwards the kernel is shut down and every process of the student user is ended.
+says. Which cells raised, and what, is what the kernel reported for them (``raised``): the student's
+own text, kept apart so that results show it only where it is attributed to the student's code.
+Afterwards the kernel is shut down and every process of the student user is ended.
 """
 
 from __future__ import annotations
@@ -43,12 +45,30 @@ STARTUP_TIMEOUT = 120
 TIMEOUT_REPLY = {"ename": "GradingTimeout", "evalue": "stopped by the grader's timer", "traceback": []}
 
 
+@dataclass(frozen=True)
+class Raised:
+    """A cell that ended with an exception, as the kernel reported it (student text: never trusted as the grader's)."""
+
+    index: int  # in ``notebook.cells``
+    ename: str
+    evalue: str
+
+
+def raised_in(cell: Any, index: int) -> Raised | None:
+    """The last error the kernel reported for ``cell`` (an executed cell), or None."""
+    errors = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    if not errors:
+        return None
+    return Raised(index, str(errors[-1].get("ename", ""))[:200], str(errors[-1].get("evalue", ""))[:2000])
+
+
 @dataclass
 class Execution:
     """What happened when the submission ran."""
 
     notebook: Any
     timed_out: list[int] = field(default_factory=list)  # indices (in ``notebook.cells``) of stopped cells
+    raised: list[Raised] = field(default_factory=list)  # cells that ended with an exception (not the stopped ones)
     kernel_died: bool = False
     kernel_failed: str = ""  # the kernel did not start: why (for the instructor log)
     out_of_time: bool = False  # total_timeout was used up before the last cell
@@ -110,6 +130,8 @@ def execute(
                         result.timed_out.append(index)
                         number = nb.cells[index].metadata.get("grading", {}).get("cell", index + 1)
                         print(f"cell {number} was stopped by the timer after {client.timeout} s", flush=True)
+                    elif raised := raised_in(nb.cells[index], index):
+                        result.raised.append(raised)
         except DeadKernelError:
             result.kernel_died = True
         except RuntimeError as e:  # the kernel did not start (or its client could not connect)

@@ -4,13 +4,15 @@ Otter's ``grade_notebook`` runs the hidden tests inside the student's kernel and
 the kernel writes. This one (``plugin.IsolatedGrading`` puts it in Otter's place through
 ``upstream.replace_grade_notebook``) keeps everything of the grader's in the grading process:
 
-1. the submission (minus ``otter_ignore`` cells, with Otter's seed variable) and an export cell
-   are run by ``execute`` as the student user, in a scratch directory, under the grader's clock;
+1. the submission (minus ``otter_ignore`` cells, with Otter's seed variable), then the grader's
+   public-check and export cells, are run by ``execute`` as the student user, in a scratch
+   directory, under the grader's clock;
 2. every process of the student user is ended;
 3. the exported values are read back as data (``export.load_export``);
 4. the hidden tests (loaded before step 1) run on them here (``hidden_tests.run``);
-5. results are built from the grader's texts only (``IsolatedResults``), plugins' ``after_grading``
-   run, and Otter writes results.json.
+5. results are built from the grader's texts (``IsolatedResults``) and the report of the run
+   (``notebook_report``: cells that raised or were stopped, the public checks run again), plugins'
+   ``after_grading`` run, and Otter writes results.json.
 
 Nothing is imported after step 1 starts that was not imported before (``imported_late`` in the
 plugin data says so, for the instructor and the tests).
@@ -29,45 +31,42 @@ import nbformat
 
 from autograder import upstream
 from autograder.isolation import execute as execution
-from autograder.isolation import export, hidden_tests
-from autograder.isolation.results import IsolatedResults
+from autograder.isolation import export, hidden_tests, notebook_report, public_checks
+from autograder.isolation.results import IsolatedResults, cells_line
 from autograder.isolation.student import IsolationError, StudentUser
 
 PLUGIN_DATA_KEY = "autograder.isolation"
 HEAVY_MODULES = ("tensorflow", "keras")  # what the grading process never loads
 
 
-def _prepare(nb: Any, names: list[str], seed_variable: str | None, seed: int | None) -> Any:
-    """The cells that run: the submission's that Otter would run (numbered, seeded), then the export cell."""
+def _prepare(nb: Any, tests: hidden_tests.HiddenTests, seed_variable: str | None, seed: int | None) -> Any:
+    """The cells that run: the submission's that Otter would run (numbered, seeded), then the grader's.
+
+    The grader's cells: the public checks run again (``public_checks``), then the export cell.
+    """
     cells = []
     for number, cell in enumerate(nb.cells, start=1):
         if upstream.is_ignored(cell):
             continue
-        cell.setdefault("metadata", {})["grading"] = {"cell": number}
+        before = cell.source.count("\n")
         upstream.add_seed(cell, seed_variable, seed)
+        # lines the seed added: a line number in an error the student reads counts from their first line
+        cell.setdefault("metadata", {})["grading"] = {"cell": number, "lines_added": cell.source.count("\n") - before}
         cells.append(cell)
-    cells.append(nbformat.v4.new_code_cell(export.export_cell(names)))
+    grader = {"grading": {"grader": True}}
+    cells.append(nbformat.v4.new_code_cell(public_checks.cell_source(tests.public), metadata=grader))
+    names = [*tests.names, public_checks.VARIABLE]
+    cells.append(nbformat.v4.new_code_cell(export.export_cell(names), metadata=grader))
     nb.cells = cells
     return nb
 
 
-def timeout_message(execution_: execution.Execution, cell_timeout: float) -> str:
-    """The student-visible sentence about stopped cells (empty if none), from the grader's clock."""
-    if not execution_.timed_out and not execution_.out_of_time:
-        return ""
-    numbers = [execution_.notebook.cells[i].metadata.get("grading", {}).get("cell") for i in execution_.timed_out]
-    named = [f"cell {n}" for n in numbers if n] or ["a cell"]
-    text = (
-        f"Grading stopped {', '.join(named)}: each cell may run {cell_timeout:g} s. "
-        if execution_.timed_out
-        else ""
-    )
-    if execution_.out_of_time:
-        text += "The notebook used up its total time, so later cells did not run. "
-    return text + (
-        "Answers computed after a stopped cell may be missing. Make sure every cell finishes "
-        "(Kernel > Restart & Run All) and resubmit."
-    )
+def _cells_for_log(report: notebook_report.NotebookReport) -> list[dict[str, Any]]:
+    """The cells that did not finish, for the instructor log."""
+    return [
+        {"cell": p.number, "name": p.name, "stopped": p.stopped, "error": p.error, "questions": list(p.questions)}
+        for p in report.problems
+    ]
 
 
 def grade_isolated(
@@ -93,7 +92,7 @@ def grade_isolated(
         nb = nbformat.read(submission_path, as_version=4)
     if before_execution is not None:
         nb = before_execution(nb)
-    nb = _prepare(nb, tests.names, seed_variable, seed)
+    nb = _prepare(nb, tests, seed_variable, seed)
 
     log: list[str] = []
     user = StudentUser.acquire()
@@ -116,14 +115,17 @@ def grade_isolated(
         namespace, problems = export.load_export(scratch, user.uid)
         log += problems
         results = IsolatedResults(list(hidden_tests.run(tests, namespace or {}).values()), notebook=ran.notebook)
+        report = notebook_report.build(
+            ran, tests.parameters, tests.public, namespace, cell_timeout=cell_timeout, scratch=scratch
+        )
         imported_late = sorted(set(sys.modules) - modules_before)
     finally:
         user.remove_scratch(scratch)
         user.release()
 
-    message = timeout_message(ran, cell_timeout)
-    if message:
-        results.set_output(message)
+    results.set_report(report)  # cells that did not finish and the public checks, said in Public Tests
+    if line := cells_line(report):
+        results.set_output(line)
     results.set_plugin_data(
         PLUGIN_DATA_KEY,
         {
@@ -132,6 +134,7 @@ def grade_isolated(
             "kernel_died": ran.kernel_died,
             "timed_out_cells": [ran.notebook.cells[i].metadata.get("grading", {}).get("cell") for i in ran.timed_out],
             "out_of_time": ran.out_of_time,
+            "cells": _cells_for_log(report),
             "kill_rounds": ran.processes_ended,
             "imported_late": imported_late,
             # the hidden tests recompute every model in NumPy: TensorFlow stays in the student's kernel

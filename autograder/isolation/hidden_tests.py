@@ -12,11 +12,12 @@ here.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograder import upstream
+from autograder.isolation import public_checks
 
 if TYPE_CHECKING:
     from autograder.upstream import ExceptionTestFile
@@ -52,6 +53,7 @@ class TestsError(RuntimeError):
 class HiddenTests:
     files: list[ExceptionTestFile]
     parameters: dict[str, set[str]]  # test file name -> the names its hidden cases take
+    public: list[public_checks.PublicCheck] = field(default_factory=list)  # run again in the kernel
 
     @property
     def names(self) -> list[str]:
@@ -68,7 +70,7 @@ def _parameters(source: str, hidden: set[str]) -> set[str]:
 
 def load(test_dir: Path) -> HiddenTests:
     """Every ``*.py`` test file of ``test_dir``, parsed (in Otter's order: by file name)."""
-    files, parameters = [], {}
+    files, parameters, public = [], {}, []
     paths = sorted(Path(test_dir).glob("*.py"))
     if not paths:
         raise TestsError(f"no test files in {test_dir}")
@@ -81,7 +83,8 @@ def load(test_dir: Path) -> HiddenTests:
         hidden = {upstream.case_function(tc).__name__ for tc in test_file.test_cases if tc.hidden}
         files.append(test_file)
         parameters[test_file.name] = _parameters(source, hidden)
-    return HiddenTests(files, parameters)
+        public += public_checks.collect(test_file.name, source)
+    return HiddenTests(files, parameters, public)
 
 
 def run(tests: HiddenTests, namespace: dict[str, Any]) -> dict[str, ExceptionTestFile]:

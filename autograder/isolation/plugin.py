@@ -36,6 +36,11 @@ from autograder.isolation.student import IsolationError
 from autograder.settings import DeclaredSettings, seconds, setting
 
 MIN_TIMEOUT = 5.0  # below this a kernel cannot even start and import NumPy
+# Otter prints "No log found with which to verify student scores." above this report on every grading
+NO_LOG_NOTE = (
+    "Otter's \"No log found with which to verify student scores.\" above is expected: this autograder "
+    "deletes the notebook's .OTTER_LOG unread (Otter would unpickle it) and grades by running the notebook."
+)
 
 for _question in QUESTIONS:  # rubrics parsed now, from the grader's files as shipped
     load_rubric(_question)
@@ -109,4 +114,9 @@ class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
             f"  TensorFlow in the grading process: {'yes' if data.get('tensorflow_loaded') else 'no'}",
         ]
         lines += [f"  log: {entry}" for entry in data["log"]]
+        for cell in data.get("cells", []):
+            what = "stopped by the timer" if cell["stopped"] else f"raised {cell['error']}"
+            uses = ", ".join(cell["questions"]) or "none"
+            lines.append(f"  cell {cell['cell']} ({cell['name']}) {what}; questions using it: {uses}")
+        lines.append(f"  {NO_LOG_NOTE}")
         return "\n".join(lines)

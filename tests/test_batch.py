@@ -305,7 +305,7 @@ def test_review_sheet_lists_every_written_answer_flagged_then_least_confident_fi
         confidences = [float(r[1]) for r, f in zip(answered, flagged, strict=True) if f is block]
         assert confidences == sorted(confidences), block
     partial_q7 = next(r for r in rows if r[2].startswith("bob_partial.ipynb") and r[3] == "q7")
-    assert "I am not sure." in partial_q7[4] and partial_q7[5] == "0 / 5"
+    assert "I am not sure." in partial_q7[4] and partial_q7[5] == "0 / 4"
     full_q1 = next(r for r in rows if r[2].startswith("alice_full.ipynb") and r[3] == "q1")
     assert full_q1[5] == "3 / 3" and "class=found" in full_q1[7]
 

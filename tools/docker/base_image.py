@@ -73,8 +73,9 @@ DEVIATIONS = (
     ),
     Deviation(
         "setup.sh downloads the Miniforge installer from github.com",
-        "/usr/local/bin/wget (tools/docker/standins/wget) serves that URL from a stand-in installer in the "
-        "image; every other URL goes to Debian's wget, and any other GitHub URL fails with a message",
+        "/usr/local/bin/wget (tools/docker/standins/wget) serves that URL from a stand-in installer "
+        "(tools/docker/standins/Miniforge3-Linux.sh, which installs the stand-in mamba); every other URL goes "
+        "to Debian's wget, and any other GitHub URL fails with a message",
         "GitHub is not reachable (DNS fails)",
     ),
     Deviation(

@@ -17,6 +17,7 @@ any plugin starts, so nothing is imported after student code runs.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -204,6 +205,55 @@ def run_autograder(autograder_dir: str) -> None:
     main(autograder_dir)
 
 
+_touch(
+    "otter-grader",
+    "7.0.0",
+    "PythonRunner.run reads ../submission_metadata.json with json.load when plugins are configured",
+    "otter grade's Dockerfile (otter/grade/Dockerfile) touches an empty /autograder/submission_metadata.json, "
+    "which json.load refuses (JSONDecodeError, every submission 0); safe_run writes '{}' into a blank one first, "
+    "which is what an empty file means: no metadata",
+)
+SUBMISSION_METADATA = "submission_metadata.json"
+
+
+def blank_metadata_as_none(autograder_dir: str) -> bool:
+    """Make a blank ``submission_metadata.json`` read as "no metadata" (``{}``); True if it was blank.
+
+    A missing file is left missing (Otter's own error says so), a non-blank one untouched.
+    """
+    path = os.path.join(autograder_dir, SUBMISSION_METADATA)
+    try:
+        with open(path, "rb") as f:
+            blank = not f.read(1 << 16).strip()
+    except OSError:
+        return False
+    if blank:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("{}\n")
+    return blank
+
+
+_touch(
+    "otter-grader",
+    "7.0.0",
+    "otter.grade.containers.grade_submission reads results/results.pkl (dill GradingResults.without_results)",
+    "otter grade reads back the container's /autograder/results/results.pkl, not results.json, and "
+    "records a failure when it is empty; a submission safe_run refuses gets a pickled "
+    "GradingResults.without_results whose error is the reason, which otter grade puts in the CSV's "
+    "grading_status (a builtin exception, so the TA's otter unpickles it without this package)",
+)
+RESULTS_PICKLE = "results.pkl"
+
+
+def write_not_graded(path: str, reason: str) -> None:
+    """Write at ``path`` the ``results.pkl`` otter grade reads for a submission that was not graded."""
+    import dill
+    from otter.test_files import GradingResults
+
+    with open(path, "wb") as f:
+        dill.dump(GradingResults.without_results(ValueError(reason)), f)
+
+
 def load_otter() -> None:
     """Import what ``run_autograder`` runs (the batch grader's warm worker does it once, up front)."""
     from otter.run.run_autograder import main  # noqa: F401
@@ -244,6 +294,41 @@ def plugin_entries(plugins: Any) -> list[tuple[str, Any]]:
 def plugin_class(name: str) -> type:
     module, _, class_name = name.rpartition(".")
     return getattr(importlib.import_module(module), class_name)
+
+
+# --- otter grade's image and the setup.sh Otter Generate writes --------------------------------
+
+_touch(
+    "otter-grader",
+    "7.0.0",
+    "otter/grade/Dockerfile",
+    "otter grade builds its grading image with this Dockerfile: it ADDs only run_autograder, setup.sh, "
+    "environment.yml, requirements.*, otter_config.json (after setup.sh ran), run_otter.py, files* and "
+    "tests of the zip, and touches an empty submission_metadata.json; the zip's run_otter.py finds the "
+    "grader package under files/, and tools/docker/layout.py reads this file to lay out /autograder as "
+    "the image does, for the test that needs no Docker",
+)
+
+
+def grade_dockerfile() -> str:
+    """The text of the Dockerfile ``otter grade`` builds its image with (``otter/grade/Dockerfile``)."""
+    import importlib.resources
+
+    return (importlib.resources.files("otter.grade") / "Dockerfile").read_text(encoding="utf-8")
+
+
+_touch(
+    "otter-grader",
+    "7.0.0",
+    "otter/generate/templates/python/setup.sh: the PDF branch's condition and the playwright line",
+    "the build rewrites the zip's setup.sh so that the PDF tools (LaTeX, pandoc from GitHub, playwright's "
+    "Chromium from its CDN) are installed only when the zip asks for PDFs: Otter's condition reads "
+    "otter_config.json, which otter grade's image adds only after setup.sh, and `jq -e` on the missing "
+    "file exits 0, so every otter grade image installed about 684 MB of LaTeX; playwright only exports PDFs",
+)
+SETUP_PDF_CONDITION = "if cat {autograder_dir}/source/otter_config.json | jq -e '[.pdf, .token] | any'; then"
+SETUP_PLAYWRIGHT = 'mamba run -n {env} bash -c "playwright install-deps && playwright install chromium"'
+OTTER_ENV = "otter-env"  # the environment name Otter Generate gives environment.yml
 
 
 # --- otter grade's grade sheet (used by the TA's batch grader, tools/batch) -------------------

@@ -216,6 +216,66 @@ def _entry_point() -> None:
     assert list(inspect.signature(main).parameters)[0] == "autograder_dir"
 
 
+@check("PythonRunner.run reads ../submission_metadata.json with json.load when plugins are configured")
+def _submission_metadata() -> None:
+    import tempfile
+
+    source = _runner_source()
+    assert f'open("../{upstream.SUBMISSION_METADATA}"' in source and "json.load(f)" in source, "no longer read so"
+    assert f"touch /autograder/{upstream.SUBMISSION_METADATA}" in upstream.grade_dockerfile(), "no longer empty"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, upstream.SUBMISSION_METADATA)
+        assert not upstream.blank_metadata_as_none(tmp)  # missing: left missing
+        path.write_text(" \n")
+        assert upstream.blank_metadata_as_none(tmp) and json.loads(path.read_text()) == {}
+        path.write_text('{"id": 1}')
+        assert not upstream.blank_metadata_as_none(tmp) and path.read_text() == '{"id": 1}'
+
+
+@check("otter.grade.containers.grade_submission reads results/results.pkl (dill GradingResults.without_results)")
+def _results_pickle() -> None:
+    import tempfile
+
+    import dill
+    from otter.grade import containers
+    from otter.grade.utils import merge_scores_to_df
+
+    source = inspect.getsource(containers.grade_submission)
+    assert f"/autograder/results/{upstream.RESULTS_PICKLE}" in source and "dill.load(f)" in source
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, upstream.RESULTS_PICKLE)
+        upstream.write_not_graded(str(path), "Submission not graded: x.ipynb is not JSON")
+        results = dill.loads(path.read_bytes())
+    assert results.has_catastrophic_failure() and results.total == 0
+    results.file = "x.ipynb"
+    row = merge_scores_to_df([results]).to_dict("records")[0]
+    assert row["grading_status"] == "Submission not graded: x.ipynb is not JSON", row
+
+
+@check("otter/grade/Dockerfile")
+def _grade_dockerfile() -> None:
+    from tools.docker.layout import instructions
+
+    steps = instructions(upstream.grade_dockerfile())
+    adds = [arguments for keyword, arguments in steps if keyword == "ADD"]
+    assert "files* /autograder/source/files/" in adds and "tests /autograder/source/tests/" in adds, adds
+    assert not any(a.split()[0] in ("autograder", ".") for a in adds), "the image now adds the zip root's package"
+    setup = next(i for i, (k, a) in enumerate(steps) if "setup.sh" in a and k == "RUN")
+    config = next(i for i, (k, a) in enumerate(steps) if "otter_config.json" in a)
+    assert setup < config, "otter_config.json is now in the image before setup.sh runs"
+
+
+@check("otter/generate/templates/python/setup.sh: the PDF branch's condition and the playwright line")
+def _setup_template() -> None:
+    import otter.generate
+
+    template = (Path(otter.generate.__file__).parent / "templates" / "python" / "setup.sh").read_text()
+    template = template.replace("{{ autograder_dir }}", "{autograder_dir}").replace("{{ otter_env_name }}", "{env}")
+    assert template.count(upstream.SETUP_PDF_CONDITION) == 1
+    assert template.count(upstream.SETUP_PLAYWRIGHT) == 1
+    assert otter.generate.OTTER_ENV_NAME == upstream.OTTER_ENV
+
+
 @check("otter.run.run_autograder.autograder_config.AutograderConfig")
 def _autograder_config() -> None:
     upstream.check_otter_config({"show_hidden": True, "plugins": []})

@@ -116,17 +116,79 @@ def stage(master: Path = MASTER, config: dict[str, Any] | None = None, stage_dir
 
 # The zip's entry point. Otter's own run_otter.py crashes without a results.json on a
 # truncated notebook; safe_run answers such submissions with a results.json that says why.
+# Gradescope unpacks the whole zip into /autograder/source, so the package is found at the
+# zip root; otter grade's image (otter/grade/Dockerfile) adds only files*, tests and a few
+# named files, so there it is found under files/ (a complete copy, FILES_PACKAGE).
 RUN_OTTER = '''"""Runs Otter-Grader's autograding process (written by tools/build.py).
 
 Enters through autograder.plugins.safe_run: a submission Otter cannot read (not a notebook,
-another assignment) gets a results.json that says why; anything else goes to Otter unchanged.
+another assignment) gets a results.json that says why; anything else goes to Otter.
 """
 
-from autograder.plugins.safe_run import main
+import os
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+# Gradescope's layout has autograder/ next to this file; otter grade's image only files/autograder/
+if not os.path.isfile(os.path.join(here, "autograder", "__init__.py")):
+    sys.path.insert(0, os.path.join(here, "files"))
+
+from autograder.plugins.safe_run import main  # noqa: E402
 
 if __name__ == "__main__":
     main({autograder_dir!r})
 '''
+FILES_PACKAGE = "files"  # where Otter Assign puts autograder_files, and the package's second copy
+
+
+def package_files(package: Path, student: Path) -> dict[str, bytes]:
+    """The grader package as shipped: relative path -> content, with the scan's generated scaffold list."""
+    files = {
+        path.relative_to(package).as_posix(): path.read_bytes()
+        for path in sorted(package.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc" and path != SHIPPED
+    }
+    shipped = shipped_file(nbformat.read(student, as_version=4), f"dist/student/{student.name}")
+    files[SHIPPED.relative_to(package).as_posix()] = shipped.encode("utf-8")
+    return files
+
+
+def pdf_requested(config: dict[str, Any]) -> bool:
+    """Whether Otter makes PDFs with this configuration (its setup.sh test: ``[.pdf, .token] | any``)."""
+    return bool(config.get("pdf") or config.get("token"))
+
+
+def rewrite_setup(text: str, config: dict[str, Any], autograder_dir: str = "/autograder") -> str:
+    """Otter's setup.sh, installing the PDF tools only when the zip asks for PDFs.
+
+    Otter's template decides from ``otter_config.json``, which otter grade's image adds after
+    setup.sh ran (``jq -e`` then exits 0 on no input: LaTeX and pandoc get installed); and it
+    installs playwright's Chromium, which only PDF export uses, always. Here the decision is made
+    once: from ``otter_config.json`` when it is there (Gradescope), else from the zip's own
+    configuration as built; the playwright line moves under it.
+    """
+    condition = upstream.SETUP_PDF_CONDITION.format(autograder_dir=autograder_dir)
+    playwright = upstream.SETUP_PLAYWRIGHT.format(env=upstream.OTTER_ENV)
+    for line in (condition, playwright):
+        if text.count(line) != 1:
+            raise BuildError(
+                f"the setup.sh Otter Assign wrote no longer has the line {line!r} once: Otter's template"
+                " changed; update autograder/upstream.py (SETUP_*) and tools/build.py (rewrite_setup)."
+            )
+    config_path = f"{autograder_dir}/source/otter_config.json"
+    # otter_config.json decides where it is present (Gradescope); otter grade's image adds it only
+    # after setup.sh, so there the zip's own setting, known now, decides
+    decide = (
+        f"if [ -f {config_path} ]; then\n"
+        f"    OTTER_PDF=$(jq '[.pdf, .token] | any' {config_path})\n"
+        "else\n"
+        f"    OTTER_PDF={'true' if pdf_requested(config) else 'false'}  # this zip's setting (tools/build.py)\n"
+        "fi\n"
+        'if [ "$OTTER_PDF" = true ]; then'
+    )
+    text = text.replace(condition, decide)
+    # playwright's Chromium renders PDFs (nbconvert webpdf) and nothing else during grading
+    return text.replace(playwright, f'if [ "$OTTER_PDF" = true ]; then\n    {playwright}\nfi')
 
 
 def finalize_zip(
@@ -134,28 +196,35 @@ def finalize_zip(
     student: Path,
     package: Path = SUPPORT["autograder"],
     autograder_dir: str = "/autograder",
+    config: dict[str, Any] | None = None,
 ) -> None:
-    """Put ``autograder/`` at the zip root and enter grading through its safe entry point.
+    """Put ``autograder/`` at the zip root and under ``files/``, and enter grading through safe_run.
 
     The integrity scan's scaffold (``autograder/integrity/shipped_cells.json``) is generated here
     from ``student``, the notebook this build distributes, so it can never fall out of step.
 
     Otter imports plugins in its grading process, whose ``sys.path`` starts at the directory of
-    ``run_otter.py`` (``/autograder/source``); Otter Assign ships ``autograder_files`` only under
-    ``files/`` (copied next to the submission for the kernel), out of that path.
+    ``run_otter.py`` (``/autograder/source``): on Gradescope the zip root's copy is there. Otter
+    Assign ships ``autograder_files`` under ``files/`` (copied next to the submission for the
+    kernel); otter grade's image has only that one, so it is written complete too, and
+    ``run_otter.py`` falls back to it. ``setup.sh`` is rewritten by ``rewrite_setup``.
     """
+    config = load_grading_config() if config is None else config
+    shipped = package_files(package, student)
+    copies = (f"{package.name}/", f"{FILES_PACKAGE}/{package.name}/")
     tmp = zip_path.with_suffix(".tmp")
     with zipfile.ZipFile(zip_path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
-            if item.filename == upstream.ENTRY_POINT or item.filename.startswith(f"{package.name}/"):
+            if item.filename == upstream.ENTRY_POINT or item.filename.startswith(copies):
                 continue
-            dst.writestr(item, src.read(item.filename))
+            data = src.read(item.filename)
+            if item.filename == "setup.sh":
+                data = rewrite_setup(data.decode("utf-8"), config, autograder_dir).encode("utf-8")
+            dst.writestr(item, data)
         dst.writestr(upstream.ENTRY_POINT, RUN_OTTER.format(autograder_dir=autograder_dir))
-        for path in sorted(package.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc" and path != SHIPPED:
-                dst.write(path, f"{package.name}/{path.relative_to(package).as_posix()}")
-        shipped = shipped_file(nbformat.read(student, as_version=4), f"dist/student/{student.name}")
-        dst.writestr(f"{package.name}/{SHIPPED.relative_to(package).as_posix()}", shipped)
+        for prefix in copies:
+            for name, data in shipped.items():
+                dst.writestr(prefix + name, data)
     os.replace(tmp, zip_path)
 
 
@@ -231,8 +300,9 @@ def build(run_tests: bool = True, dist: Path = DIST) -> Path:
     if result.returncode != 0:
         raise BuildError("otter assign failed (see its output above); dist/ is incomplete.")
     zip_path = check_dist(dist)
-    autograder_dir = load_grading_config().get("autograder_dir", "/autograder")
-    finalize_zip(zip_path, dist / "student" / MASTER.name, autograder_dir=autograder_dir)
+    config = load_grading_config()
+    autograder_dir = config.get("autograder_dir", "/autograder")
+    finalize_zip(zip_path, dist / "student" / MASTER.name, autograder_dir=autograder_dir, config=config)
     if run_tests:
         check_solutions(zip_path, dist)
     return zip_path

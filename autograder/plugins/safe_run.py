@@ -7,7 +7,11 @@ of another assignment gets a results.json whose only test lacks ``score``, ``max
 ``visibility``. This module runs the same checks first (``autograder.submission_check``) and,
 if the submission cannot be graded, writes a complete results.json with a message for the
 student (score 0, no question graded) and the typed reason in its ``extra_data``; otherwise
-it hands over to Otter unchanged. The zip's ``run_otter.py`` becomes::
+it hands over to Otter. The refusal is also written as the ``results.pkl`` that ``otter grade``
+reads back from its container (a ``GradingResults`` without results whose error is the
+message), so its grade sheet names the reason instead of a failed container. Before Otter
+starts, a blank ``submission_metadata.json`` (``otter grade``'s image touches an empty one) is
+made to read as no metadata. The zip's ``run_otter.py`` becomes::
 
     from autograder.plugins.safe_run import main
     main("/autograder")
@@ -66,16 +70,29 @@ def refused(results: Any) -> Problem | None:
     return Problem.from_json(extra.get(PROBLEM_KEY)) if isinstance(extra, dict) else None
 
 
+def not_graded_reason(problem: Problem) -> str:
+    """The one line ``otter grade``'s grade sheet shows for a refused submission."""
+    return f"{NOT_GRADED}: {problem.message()}"
+
+
+def write_refusal(autograder_dir: str, problem: Problem, config: dict[str, Any]) -> None:
+    """Write the refusal as results.json (Gradescope, otter run) and results.pkl (otter grade)."""
+    results = os.path.join(autograder_dir, "results")
+    os.makedirs(results, exist_ok=True)
+    with open(os.path.join(results, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(refusal(problem, config), f, indent=4)
+    upstream.write_not_graded(os.path.join(results, upstream.RESULTS_PICKLE), not_graded_reason(problem))
+
+
 def main(autograder_dir: str = "/autograder") -> None:
     config = _config(autograder_dir)
     problem = submission_problem(autograder_dir, config)
     if problem is not None:
-        os.makedirs(os.path.join(autograder_dir, "results"), exist_ok=True)
-        with open(os.path.join(autograder_dir, "results", "results.json"), "w", encoding="utf-8") as f:
-            json.dump(refusal(problem, config), f, indent=4)
+        write_refusal(autograder_dir, problem, config)
         print(problem.message())
         return
 
+    upstream.blank_metadata_as_none(autograder_dir)
     upstream.run_autograder(autograder_dir)
 
 

@@ -29,9 +29,10 @@ from otter.grade.utils import POINTS_POSSIBLE_LABEL
 
 from autograder.plugins.safe_run import refusal, submission_problem
 from autograder.submission_check import Problem, Reason
-from tools.batch.discover import Submission, discover, read_metadata
+from tools.batch.discover import discover, read_metadata
 from tools.build import DIST, ROOT, autograder_zip, build
 from tools.gradebook.answers import extract_answers
+from tools.gradebook.inputs import Submission
 from tools.gradebook.records import Record, Status
 from tools.gradebook.review_page import order, render_html
 from tools.gradebook.sheet import Sheet, answer_rows

@@ -51,7 +51,7 @@ def question_stats(records: list[Record]) -> list[dict[str, Any]]:
 def write_stats(records: list[Record], csv_path: Path, json_path: Path,
                 written: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The CSV (score statistics) and the JSON, whose written questions also carry ``written``:
-    each concept's and misconception's share of the class (``tools.review.apply.class_stats``)."""
+    each concept's and misconception's share of the class (``tools.gradebook.apply.class_stats``)."""
     rows = question_stats(records)
     for row in rows:
         row.update((written or {}).get(row["question"], {}))

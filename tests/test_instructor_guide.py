@@ -62,6 +62,7 @@ roles:
 concepts:
   - id: {CONCEPT}
     points: 1
+    meaning: only the LSTM keeps a cell state c; the GRU has none
     hint: >-
       The answer does not say which of the two layer types carries a second, long-term memory.
     claims:

@@ -82,11 +82,19 @@ def _answer(source: str) -> str:
 
 
 def differences(old: list[dict], new: list[dict]) -> list[str]:
-    """Each changed answer: where, its text (not for the frozen split), what moved."""
-    if [r["source"] for r in old] != [r["source"] for r in new]:
-        return ["the corpus changed (answers added, removed or moved): regenerate the golden file"]
+    """Each changed answer: where, its text (not for the frozen split), what moved.
+
+    Answers added since the golden file was written (a new question's calibration answers) are not
+    in it and not compared until it is regenerated; an answer of the golden file that is gone or
+    moved is a difference.
+    """
+    now_at = {r["source"]: r for r in new}
     out = []
-    for was, now in zip(old, new, strict=True):
+    for was in old:
+        now = now_at.get(was["source"])
+        if now is None or now["answer_sha"] != was["answer_sha"] and now["question"] != was["question"]:
+            out.append(f"{was['source']}: the golden file's answer is gone or moved: regenerate the golden file")
+            continue
         if was == now:
             continue
         lines = [f"{now['source']} ({now['split'] or 'calibration'}, {now['question']})"]
@@ -129,7 +137,8 @@ def test_the_reader_reads_every_corpus_answer_as_the_golden_file_records():
 
 def test_the_golden_file_covers_every_split_and_the_calibration_set():
     rows = load_golden()
-    assert len(rows) == sum(1 for p in CORPORA for line in p.read_text(encoding="utf-8").splitlines() if line.strip())
+    assert len(rows) >= 2246  # every answer of w1-w14 and of the calibration set when it was written
+    assert len(rows) <= sum(1 for p in CORPORA for line in p.read_text(encoding="utf-8").splitlines() if line.strip())
     assert {"train", "dev", FROZEN} <= {r["split"] for r in rows if r["source"].startswith("labelled/")}
     assert any(r["source"].startswith("freetext.jsonl:") for r in rows)
     assert sum(bool(r["claims"]) for r in rows) > 0.9 * len(rows)
@@ -153,6 +162,7 @@ if __name__ == "__main__":
         write_golden(readings())
         print(f"wrote {GOLDEN.relative_to(ROOT)}")
     else:
-        report = differences(load_golden(), readings())
+        golden, now = load_golden(), readings()
+        report = differences(golden, now)
         print("\n".join(report) or "no answer reads differently")
-        print(f"{len(report)} answers changed")
+        print(f"{len(report)} answers changed; {len(now) - len(golden)} answers not in the golden file yet")

@@ -57,6 +57,21 @@ def test_a_wrong_type_or_value_names_the_key_and_what_it_takes(plugin, config, e
     assert expected in str(error.value), error.value
 
 
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        ({"deadline": 600}, "'deadline': 600 s is not before Gradescope's 600 s limit"),
+        ({"total_timeout": 500}, "total_timeout (500 s) leaves less than 60 s before the deadline (540 s)"),
+        ({"question_memory": 8}, "'question_memory': expected a whole number of MiB, at least 32; got 8"),
+        ({"question_timeout": 0.5}, "'question_timeout': expected a number of seconds, at least 1; got 0.5"),
+    ],
+)
+def test_the_isolation_limits_fit_inside_gradescopes(config, expected):
+    with pytest.raises(SettingsError) as error:
+        IsolatedGrading.validate_settings(config)
+    assert expected in str(error.value), error.value
+
+
 def test_settings_that_are_not_an_object_are_refused():
     with pytest.raises(SettingsError, match="IntegrityPlugin: the settings must be a JSON object"):
         IntegrityPlugin.validate_settings(["action", "zero"])

@@ -9,10 +9,18 @@ Markdown (``output_format: md``): the question's score, then one line per failed
 words of the check (a missing concept's hint, a code check's message); never a test's source, a
 concept id or an exception. The messages come from ``hidden_tests`` and the top-level output from
 the grader (``set_output``), never from the kernel.
+
+``write_results`` writes results.json and results.pkl the way Otter's own run does, each file
+atomically: for anything that must leave a result outside Otter's normal path (the watchdog,
+``watchdog.py``; an entry point that refuses a submission).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from otter.test_files import GradingResults
@@ -59,3 +67,55 @@ class IsolatedResults(GradingResults):
             test.setdefault("visibility", "visible")
             test.setdefault("output", "")
         return output
+
+
+RESULTS_JSON = "results.json"
+RESULTS_PICKLE = "results.pkl"  # what `otter grade` (its Docker container) and `otter run` read back
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: a reader (Gradescope, ``otter grade``) never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_results(results: GradingResults, ag_config: Any, results_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write ``results`` as Otter's own run does, readable both ways; return the results.json dict.
+
+    ``results.pkl``: a dill pickle of a plain ``GradingResults`` (what ``otter grade`` unpickles
+    from ``/autograder/results/results.pkl``; plain, so unpickling needs Otter only, not this
+    package); ``results.json``: ``results.to_gradescope_dict(ag_config)`` (Gradescope's format,
+    with this package's texts when ``results`` is an ``IsolatedResults``). The pickle is written
+    first, as Otter writes them, so a complete results.json means both are there.
+    """
+    import dill  # Otter's own dependency; imported here, outside the grading process's hot path
+
+    directory = Path(results_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    plain = GradingResults.__new__(GradingResults)
+    plain.__dict__.update(results.__dict__)
+    _write_atomic(directory / RESULTS_PICKLE, dill.dumps(plain))
+    output = results.to_gradescope_dict(ag_config)
+    _write_atomic(directory / RESULTS_JSON, json.dumps(output, indent=4).encode("utf-8"))
+    return output
+
+
+def complete_results(results_dir: str | os.PathLike[str], since: float = 0.0) -> bool:
+    """Whether ``results_dir`` holds a results.json written at or after ``since`` (epoch) that parses."""
+    path = Path(results_dir) / RESULTS_JSON
+    try:
+        if path.stat().st_mtime < since:
+            return False
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("tests"), list)

@@ -250,3 +250,18 @@ fake = Functional()
         assert isinstance(namespace["fake"], export.NotGradable)
     finally:
         user.remove_scratch(scratch)
+
+
+def test_output_is_kept_within_a_budget_and_the_kernel_is_the_oom_killers_first_choice(user, tmp_path):
+    from autograder.isolation import execute as execution
+
+    flood = "for _ in range(300):\n    print('x' * 1_000_000)"  # 300 MB through the kernel's stdout
+    probe = "print(open('/proc/self/oom_score_adj').read().strip())"
+    ran, scratch = _run(user, [probe, flood, "raise ValueError('y' * 5_000_000)"], tmp_path, cell=60, total=120)
+    user.remove_scratch(scratch)
+    assert _stdout(ran.notebook.cells[0]).strip() == "1000"
+    kept = sum(len(json.dumps(o)) for cell in ran.notebook.cells for o in cell.outputs)
+    assert kept < execution.MAX_OUTPUT_CHARS + 10_000, kept
+    assert not ran.timed_out and not ran.kernel_died
+    error = ran.notebook.cells[2].outputs[-1]
+    assert error["ename"] == "ValueError" and len(error["evalue"]) <= execution.ERROR_VALUE_CHARS

@@ -36,6 +36,16 @@ PUBLIC_SUMMARY = (
 
 
 ALL_PASSED = "Every check passed."
+# plugin data whose entries become results.json's top-level ``extra_data`` (stored by Gradescope and
+# read by tools, never shown to students): ``add_extra_data``
+EXTRA_DATA_KEY = "results.extra_data"
+
+
+def add_extra_data(results: GradingResults, key: str, value: Any) -> None:
+    """Put ``key: value`` (JSON data) into results.json's ``extra_data``, for the instructor's tools."""
+    extra = dict(results.get_plugin_data(EXTRA_DATA_KEY, {}) or {})
+    extra[key] = value
+    results.set_plugin_data(EXTRA_DATA_KEY, extra)
 
 
 def feedback(name: str, test_file: Any) -> str:
@@ -66,6 +76,9 @@ class IsolatedResults(GradingResults):
             test.setdefault("max_score", 0)
             test.setdefault("visibility", "visible")
             test.setdefault("output", "")
+        extra = self.get_plugin_data(EXTRA_DATA_KEY, {})
+        if extra:
+            output["extra_data"] = {**output.get("extra_data", {}), **extra}
         return output
 
 

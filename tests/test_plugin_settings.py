@@ -60,7 +60,7 @@ def test_a_wrong_type_or_value_names_the_key_and_what_it_takes(plugin, config, e
     "config, expected",
     [
         ({"deadline": 600}, "'deadline': 600 s is not before Gradescope's 600 s limit"),
-        ({"total_timeout": 500}, "total_timeout (500 s) leaves less than 60 s before the deadline (540 s)"),
+        ({"total_timeout": 500}, "total_timeout (500 s) leaves less than 75 s before the deadline (540 s)"),
         ({"question_memory": 8}, "'question_memory': expected a whole number of MiB, at least 32; got 8"),
         ({"question_timeout": 0.5}, "'question_timeout': expected a number of seconds, at least 1; got 0.5"),
     ],

@@ -47,6 +47,9 @@ OUTER_LIMIT = 600.0
 # the grading process holds ~110 MiB and the kernel is gone when questions are graded: 256 MiB
 # more stays well inside Gradescope's 768 MiB; a question of this lab needs a few MiB
 MIN_QUESTION_MEMORY = 32
+# the last question starts this long before the watchdog's deadline, so grading writes its own
+# results first (the integrity plugin, Otter's summary and the two files take about a second)
+WRITE_RESERVE = 15.0
 
 
 def mebibytes(minimum: int) -> Kind:
@@ -101,10 +104,11 @@ class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
                 f"{cls.__name__} setting 'deadline': {settings.deadline:g} s is not before Gradescope's "
                 f"{OUTER_LIMIT:g} s limit, so no result would be written in time"
             )
-        if settings.total_timeout + QUESTIONS_RESERVE > settings.deadline:
+        if settings.total_timeout + QUESTIONS_RESERVE + WRITE_RESERVE > settings.deadline:
             raise SettingsError(
                 f"{cls.__name__}: total_timeout ({settings.total_timeout:g} s) leaves less than "
-                f"{QUESTIONS_RESERVE:g} s before the deadline ({settings.deadline:g} s) to grade the questions"
+                f"{QUESTIONS_RESERVE + WRITE_RESERVE:g} s before the deadline ({settings.deadline:g} s) to grade the "
+                "questions and write the results"
             )
         return settings
 
@@ -123,7 +127,7 @@ class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
         tests = self.tests
         autograder_dir = Path.cwd().parent  # Otter runs plugins from <autograder dir>/submission
         deadline = time.monotonic() + self.settings.deadline - seconds_since_process_start()
-        budget = Budget(self.settings.question_timeout, self.settings.question_memory * MiB, deadline)
+        budget = Budget(self.settings.question_timeout, self.settings.question_memory * MiB, deadline - WRITE_RESERVE)
         watchdog = None
         if not getattr(config, "otter_run", False):  # `otter run` is the TA's own process: no outer limit
             watchdog = Watchdog.start(

@@ -235,9 +235,9 @@ from keras.layers import LSTM
 inputs = Input(shape=(8, 2))
 real = Model(inputs=inputs, outputs=LSTM(3, return_state=True)(inputs))
 
-class Functional:  # the name and module of Keras' class, and weights that expand 8x as float64
+class Functional:  # the name and module of Keras' class, and a real model's config and weights
     def get_weights(self):
-        return [np.zeros((1000, 1000), dtype=np.int8)] * 3
+        return real.get_weights()
     def to_json(self):
         return real.to_json()
 Functional.__module__ = "keras.src.models.functional"

@@ -169,6 +169,7 @@ def run(
     ``on_question(name, outcomes)`` hears each question's ``(passed, message)`` list once graded.
     """
     graded = Graded({})
+    start = time.monotonic()
     for test_file in tests.files:
         cases = [tc for tc in test_file.test_cases if tc.hidden]
         test_file.test_cases = cases
@@ -202,4 +203,6 @@ def run(
         graded.files[test_file.name] = test_file
         if on_question is not None:
             on_question(test_file.name, outcomes)
+    where = "a bounded child process each" if budget is not None else "this process"
+    graded.log.append(f"hidden tests of {len(tests.files)} questions ran in {time.monotonic() - start:.2f} s ({where})")
     return graded

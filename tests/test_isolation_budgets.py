@@ -169,17 +169,7 @@ def _grading(tmp_path: Path, tests_dir: Path, mode: str, deadline: float) -> tup
 def _read_back(results: Path) -> dict:
     data = json.loads((results / "results.json").read_text())
     # results.pkl as `otter grade` reads it: dill, in a process without this package's modules
-    probe = (
-        "import dill, sys\n"
-        "r = dill.load(open(sys.argv[1], 'rb'))\n"
-        "print(type(r).__name__, r.total, r.possible)\n"
-        "assert not any(m.startswith('autograder') for m in sys.modules), 'needs the grader package'\n"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", probe, str(results / "results.pkl")], capture_output=True, text=True, cwd="/"
-    )
-    assert loaded.returncode == 0, loaded.stderr
-    data["_pickle"] = loaded.stdout.split()
+    data["_pickle"] = _read_back_pickle(results / "results.pkl")
     return data
 
 
@@ -234,3 +224,29 @@ def test_results_are_written_whole(tmp_path, tests_dir):
     write_results(IsolatedResults(tests.files), AutograderConfig({}), tmp_path / "results")
     assert sorted(os.listdir(tmp_path / "results")) == ["results.json", "results.pkl"]  # no temporary file left
     assert complete_results(tmp_path / "results") and not complete_results(tmp_path / "results", time.time() + 60)
+
+
+@pytest.mark.fast
+def test_otters_own_results_pkl_needs_otter_only(tmp_path):
+    """Otter's runner pickles the ``IsolatedResults`` it was handed; ``otter grade`` unpickles that
+    on the TA's machine, where this package may not be installed: it must arrive as Otter's own class."""
+    import dill
+
+    from autograder.isolation.results import IsolatedResults
+
+    results = IsolatedResults([])
+    results.set_report(None)
+    (tmp_path / "results.pkl").write_bytes(dill.dumps(results))
+    assert _read_back_pickle(tmp_path / "results.pkl")[0] == "GradingResults"
+
+
+def _read_back_pickle(path: Path) -> list[str]:
+    probe = (
+        "import dill, sys\n"
+        "r = dill.load(open(sys.argv[1], 'rb'))\n"
+        "print(type(r).__name__, r.total, r.possible)\n"
+        "assert not any(m.startswith('autograder') for m in sys.modules), 'needs the grader package'\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, cwd="/")
+    assert loaded.returncode == 0, loaded.stderr
+    return loaded.stdout.split()

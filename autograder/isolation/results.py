@@ -196,7 +196,7 @@ class IsolatedResults(GradingResults):
         # pickled (Otter's results.pkl, which `otter grade` unpickles on the TA's machine) as Otter's
         # own GradingResults, without this package's report: unpickling needs Otter only
         state = {k: v for k, v in self.__dict__.items() if k != "report"}
-        return (copyreg.__newobj__, (GradingResults,), state)
+        return (copyreg._reconstructor, (GradingResults, object, None), state)
 
     def to_gradescope_dict(self, ag_config: Any) -> dict[str, Any]:
         output = super().to_gradescope_dict(ag_config)

@@ -38,7 +38,7 @@ def _student_safe(check: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return check(*args, **kwargs)
-        except AssertionError:
+        except (AssertionError, MemoryError):  # a MemoryError is the grader's budget: its runner says so
             raise
         except Exception:  # anything a student object raises
             raise AssertionError(
@@ -57,6 +57,8 @@ def as_array(value: Any, name: str) -> np.ndarray:
     """Return ``value`` as a numeric NumPy array or fail naming the variable."""
     if _is_blank(value):
         raise AssertionError(f"{name} is not defined: fill in and run the cell that computes it.")
+    if isinstance(value, NotGradable) and value.reason:  # over a budget of the export: the reason says which
+        raise AssertionError(f"{name} could not be graded: {value.reason}.")
     try:
         array = np.asarray(value)
     except Exception:  # any conversion failure means "not an array"

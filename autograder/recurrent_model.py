@@ -12,6 +12,13 @@ else with a reason; ``predict`` computes what Keras 3 computes for those layers:
   ``h' = z h + (1 - z) h~``. With ``reset_after=False`` the reset gate multiplies ``h`` first.
 
 ``tests/test_recurrent_model.py`` compares it with Keras over a matrix of settings.
+
+Bounded work: the data is the student's, so every size is checked before anything is computed
+or converted. The lab's layers have ``num_nodes = 3`` units on inputs of 8 steps of 2 features;
+a model whose units, features, weights or inputs could not come from a layer of that kind (with
+room for a student's experiment, ``MAX_UNITS`` and friends) is refused with a reason, and a
+weight array must have exactly the shape and a float dtype of the layer its config describes,
+so what the grading process holds is bounded by the config, not by what the student exported.
 """
 
 from __future__ import annotations
@@ -23,9 +30,17 @@ from typing import Any
 import numpy as np
 
 KINDS = ("LSTM", "GRU")
-MAX_UNITS = 1024
-MAX_CONFIG_CHARS = 200_000
-MAX_MULTIPLY_ADDS = 50_000_000  # a forward pass this lab needs is ~1,000; this bounds a hostile one
+# The lab asks for 3 units on (1, 8, 2) data; these leave room for a student who experiments and
+# bound what a hostile export can make the grading process hold and compute.
+MAX_UNITS = 64  # a layer's weights then hold at most 4 * 64 * (64 + 64 + 2) floats (~260 KiB)
+MAX_FEATURES = 64  # the Input's last dimension
+MAX_TIMESTEPS = 256  # each step is one Python iteration of the forward pass: 256 take ~5 ms
+MAX_BATCH = 64
+MAX_CONFIG_CHARS = 200_000  # a functional model's to_json() here is ~3,000 characters
+# multiply-adds of one forward pass: this lab's is ~500, the largest within the limits above would
+# be ~550 million (minutes of NumPy); 5 million take ~10 ms
+MAX_MULTIPLY_ADDS = 5_000_000
+WEIGHT_KINDS = "f"  # Keras stores weights as floats (float32, or float16/64 under a dtype policy)
 
 
 class UnsupportedModel(ValueError):
@@ -99,30 +114,58 @@ class RecurrentModel:
         input_name, layer_name = input_entry.get("name"), layer_entry.get("name")
         _check_wiring(layer_entry, input_name)
         outputs = tuple(_output_indices(config.get("output_layers"), layer_name))
-        batch_shape = (input_entry.get("config") or {}).get("batch_shape")
-        if not isinstance(batch_shape, list) or len(batch_shape) != 3:
-            raise UnsupportedModel("the model's Input should take sequences: shape=(timesteps, features)")
-        layer = _parse_layer(layer_entry, weights)
+        batch_shape = _input_shape((input_entry.get("config") or {}).get("batch_shape"))
+        layer = _parse_layer(layer_entry, weights, features=batch_shape[2])
         if max(outputs) >= 2 + (layer.kind == "LSTM") or (max(outputs) > 0 and not layer.return_state):
             raise UnsupportedModel("the model returns outputs its recurrent layer does not have")
-        return cls(tuple(batch_shape), layer, outputs)
+        return cls(batch_shape, layer, outputs)
 
     def predict(self, data: Any) -> list[np.ndarray]:
-        """The model's outputs for ``data`` (batch, timesteps, features), as float32 arrays."""
-        x = np.asarray(data, dtype=np.float64)
+        """The model's outputs for ``data`` (batch, timesteps, features), as float32 arrays.
+
+        The data's shape and dtype are checked before it is converted or computed with: at most
+        ``MAX_BATCH`` sequences of ``MAX_TIMESTEPS`` steps, and ``MAX_MULTIPLY_ADDS`` in all.
+        """
+        shape = getattr(data, "shape", None)
+        dtype = getattr(data, "dtype", None)
+        if not isinstance(shape, tuple) or dtype is None or getattr(dtype, "kind", "") not in "biuf":
+            raise UnsupportedModel("the data is not an array of numbers")
         expected = self.input_shape[1:]
-        if x.ndim != 3 or any(e is not None and e != n for e, n in zip(expected, x.shape[1:], strict=True)):
+        if len(shape) != 3 or any(e is not None and e != n for e, n in zip(expected, shape[1:], strict=True)):
             raise UnsupportedModel("the data does not have the shape the model's Input takes")
-        batch, steps, features = x.shape
+        batch, steps, features = shape
+        if not (0 < batch <= MAX_BATCH and 0 < steps <= MAX_TIMESTEPS):
+            raise UnsupportedModel(
+                f"the data has {batch} sequence(s) of {steps} steps: more than this lab's models are run on"
+            )
         u = self.layer.units
         if batch * steps * 4 * u * (features + u) > MAX_MULTIPLY_ADDS:
             raise UnsupportedModel("the data is far larger than this lab's")
+        x = np.asarray(data, dtype=np.float64)
         sequence, states = _run(self.layer, x)
         everything = [sequence if self.layer.return_sequences else sequence[:, -1, :], *states]
         return [everything[i].astype(np.float32) for i in self.outputs]
 
     def __repr__(self) -> str:
         return f"<{self.layer.kind} model, {self.layer.units} units>"
+
+
+def _input_shape(batch_shape: Any) -> tuple[int | None, int | None, int]:
+    """The Input's ``(batch, timesteps, features)``, each within this lab's limits (``None``: any)."""
+    if not isinstance(batch_shape, list) or len(batch_shape) != 3:
+        raise UnsupportedModel("the model's Input should take sequences: shape=(timesteps, features)")
+    limits = (MAX_BATCH, MAX_TIMESTEPS, MAX_FEATURES)
+    for size, limit in zip(batch_shape, limits, strict=True):
+        if size is None:
+            continue
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= limit:
+            raise UnsupportedModel(
+                f"the model's Input shape {batch_shape[1:]} is not one this lab's layers take "
+                f"(at most {MAX_TIMESTEPS} steps of {MAX_FEATURES} features)"
+            )
+    if batch_shape[2] is None:
+        raise UnsupportedModel("the model's Input should say how many features each step has")
+    return batch_shape[0], batch_shape[1], batch_shape[2]
 
 
 def _check_wiring(layer_entry: dict[str, Any], input_name: Any) -> None:
@@ -155,12 +198,14 @@ def _output_indices(output_layers: Any, layer_name: Any) -> list[int]:
     return indices
 
 
-def _parse_layer(entry: dict[str, Any], weights: list[np.ndarray]) -> RecurrentLayer:
+def _parse_layer(entry: dict[str, Any], weights: list[Any], features: int) -> RecurrentLayer:
     kind = entry["class_name"]
     c = entry.get("config") or {}
     units = c.get("units")
-    if not isinstance(units, int) or isinstance(units, bool) or not 0 < units <= MAX_UNITS:
+    if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
         raise UnsupportedModel(f"the {kind} layer's units setting is not a positive number")
+    if units > MAX_UNITS:
+        raise UnsupportedModel(f"the {kind} layer has {units} units: this lab's layers have at most {MAX_UNITS}")
     for flag in ("go_backwards", "stateful"):
         if c.get(flag):
             raise UnsupportedModel(f"the {kind} layer sets {flag}=True, which this lab does not use")
@@ -169,6 +214,10 @@ def _parse_layer(entry: dict[str, Any], weights: list[np.ndarray]) -> RecurrentL
     for name in ("activation", "recurrent_activation"):
         if c.get(name) not in ACTIVATIONS:
             raise UnsupportedModel(f"the {kind} layer's {name} is not one this grader evaluates (keep the default)")
+    use_bias = bool(c.get("use_bias", True))
+    reset_after = bool(c.get("reset_after", True)) if kind == "GRU" else False
+    # shapes and dtypes first: nothing is converted that could not come from this layer
+    _check_weights(kind, units, features, use_bias, reset_after, weights)
     layer = RecurrentLayer(
         kind=kind,
         units=units,
@@ -176,29 +225,40 @@ def _parse_layer(entry: dict[str, Any], weights: list[np.ndarray]) -> RecurrentL
         return_state=bool(c.get("return_state", False)),
         activation=c.get("activation"),
         recurrent_activation=c.get("recurrent_activation"),
-        use_bias=bool(c.get("use_bias", True)),
-        reset_after=bool(c.get("reset_after", True)) if kind == "GRU" else False,
+        use_bias=use_bias,
+        reset_after=reset_after,
         weights=tuple(np.asarray(w, dtype=np.float64) for w in weights),
     )
-    _check_weights(layer)
+    if not all(np.isfinite(w).all() for w in layer.weights):
+        raise UnsupportedModel(f"the {kind} layer's weights are not all finite numbers")
     return layer
 
 
-def _check_weights(layer: RecurrentLayer) -> None:
-    gates = 4 if layer.kind == "LSTM" else 3
-    u = layer.units
-    expected_count = 3 if layer.use_bias else 2
-    if len(layer.weights) != expected_count:
-        raise UnsupportedModel(f"the {layer.kind} layer should have {expected_count} weight arrays")
-    kernel, recurrent = layer.weights[:2]
-    if kernel.ndim != 2 or kernel.shape[1] != gates * u or recurrent.shape != (u, gates * u):
-        raise UnsupportedModel(f"the {layer.kind} layer's weights do not have the shapes of {u} units")
-    if layer.use_bias:
-        bias_shape = (2, gates * u) if layer.kind == "GRU" and layer.reset_after else (gates * u,)
-        if layer.weights[2].shape != bias_shape:
-            raise UnsupportedModel(f"the {layer.kind} layer's bias does not have the shape of {u} units")
-    if not all(np.isfinite(w).all() for w in layer.weights):
-        raise UnsupportedModel(f"the {layer.kind} layer's weights are not all finite numbers")
+def weight_shapes(
+    kind: str, units: int, features: int, use_bias: bool = True, reset_after: bool = True
+) -> list[tuple[int, ...]]:
+    """The shapes of the weights Keras gives a ``kind`` layer of ``units`` on ``features`` inputs."""
+    gates = 4 if kind == "LSTM" else 3
+    shapes: list[tuple[int, ...]] = [(features, gates * units), (units, gates * units)]
+    if use_bias:
+        shapes.append((2, gates * units) if kind == "GRU" and reset_after else (gates * units,))
+    return shapes
+
+
+def _check_weights(
+    kind: str, units: int, features: int, use_bias: bool, reset_after: bool, weights: list[Any]
+) -> None:
+    """Refuse weights that could not come from this layer: count, then each one's shape and dtype."""
+    expected = weight_shapes(kind, units, features, use_bias, reset_after)
+    if len(weights) != len(expected):
+        raise UnsupportedModel(f"the {kind} layer should have {len(expected)} weight arrays")
+    for weight, shape in zip(weights, expected, strict=True):
+        if not isinstance(weight, np.ndarray) or weight.dtype.kind not in WEIGHT_KINDS:
+            raise UnsupportedModel(f"the {kind} layer's weights are not arrays of floats")
+        if weight.shape != shape:
+            raise UnsupportedModel(
+                f"the {kind} layer's weights do not have the shapes of {units} units on {features} features"
+            )
 
 
 def _run(layer: RecurrentLayer, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -132,7 +132,7 @@ def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 @pytest.fixture(scope="module")
 def sheet(mixed) -> dict[str, dict[str, str]]:
     header, rows = _rows(mixed["out"] / "final_grades.csv")
-    assert header == [*OTTER_COLUMNS, "status", "reason", "reviewed"], header
+    assert header == [*OTTER_COLUMNS, "status", "reason", "reviewed", "integrity"], header
     assert rows[0]["file"] == POINTS_POSSIBLE_LABEL
     return {row["file"]: row for row in rows}
 
@@ -381,7 +381,8 @@ def test_gradescope_export_rows_carry_the_submitters(mixed, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "graded in this run: 0," in proc.stdout, proc.stdout
     header, rows = _rows(out / "final_grades.csv")
-    assert header == [*OTTER_COLUMNS, "status", "reason", "reviewed", "submission_id", "names", "sids", "emails"]
+    assert header == [*OTTER_COLUMNS, "status", "reason", "reviewed", "integrity", "submission_id", "names", "sids",
+                      "emails"]
     by_file = {r["file"]: r for r in rows}
     assert set(by_file) == {POINTS_POSSIBLE_LABEL, "submission_1001", "submission_1002", "submission_1003"}
     assert by_file["submission_1001"]["names"] == "Ann Lee"

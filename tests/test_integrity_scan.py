@@ -1,4 +1,8 @@
-"""Static scan: shipped cells in sync with the student notebook, honest code unflagged, hostile code flagged."""
+"""Static scan: shipped cells in sync with the student notebook, honest code unflagged, hostile code flagged.
+
+The policy on what it finds: notes for the instructor, a review list for code that reaches for the
+grader, never a point taken.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pytest
 import yaml
 
 from autograder.integrity import policy, scan
+from autograder.settings import declared
 from tools.submissions import build_submission
 
 HOSTILE = Path(__file__).parent / "hostile" / "cases.yaml"
@@ -48,17 +53,49 @@ ORDINARY = [
     "from keras.layers import Dense\nimport keras\nprint(keras.__version__)",
     "q1_answer = 'The first dimension is the batch; tests show that it is 1.'",
     "import os\nos.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')",
+    # what honest notebooks hold that the scan once flagged (and the old policy zeroed)
+    "%%time\nlstm_model.predict(data, verbose=0)",
+    "%timeit -n 3 -r 1 gru_model.predict(data, verbose=0)",
+    "%whos",
+    "%load_ext autoreload\n%autoreload 2",
+    "from IPython.display import display, Markdown\ndisplay(Markdown('**h**'))",
+    "import IPython.display\nfrom IPython import display",
+    "print(lstm_layer.__class__.__name__, type(lstm_layer).__qualname__)",
+    "notes = 'the tests/ folder and the rubric decide; results.json is what Gradescope shows'",
+    "print('see tests/q1.py and the autograder. notes')",
 ]
 
 
 @pytest.mark.fast
 @pytest.mark.parametrize("source", ORDINARY)
 def test_ordinary_code_is_not_flagged(source):
-    assert scan.scan_source(source, allowed_magics={"matplotlib"}) == []
+    assert scan.scan_source(source, allowed_magics=set(policy.HONEST_MAGICS)) == []
 
 
 @pytest.mark.fast
-@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c["class"] == "scan" or not c.get("quiet")))
+@pytest.mark.parametrize(
+    "source, detail",
+    [
+        # what a magic runs is scanned like a cell, even when the magic itself is fine
+        ("%%time\nimport otter.execute\notter.execute.Checker.check = None", "imports otter.execute"),
+        ("%%capture\n%%time\nexec('x = 1')", "exec"),
+        ("%timeit -n 1 __import__('otter')", "__import__"),
+        ("%time x = open('/autograder/source/tests/q1.py').read()", "names a grader path (autograder)"),
+        # a grader path handed to a call, written as a path, or in full anywhere
+        ("import glob\nglob.glob('tests/*.py')", "names a grader path (tests)"),
+        ("paths = ['tests/q4.py', 'rubrics/q4.yaml']", "names a grader path (tests)"),
+        ("script = 'while true; do cat /autograder/source/tests/*; done'", "names a grader path (autograder)"),
+        # a magic's name is the student's text: reported as letters and digits only
+        ("%%PWNED<script>\nx", "magic %PWNEDscript"),
+    ],
+)
+def test_what_hides_inside_magics_and_strings_is_found(source, detail):
+    details = [f.detail for f in scan.scan_source(source, allowed_magics=set(policy.HONEST_MAGICS))]
+    assert detail in details, details
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.get("cells") and not c.get("quiet")))
 def test_hostile_cells_are_flagged(name):
     findings = [f for cell in CASES[name]["cells"] for f in scan.scan_source(cell)]
     assert findings, name
@@ -88,22 +125,20 @@ def test_more_tampering_is_flagged(source):
 
 
 @pytest.mark.fast
-def test_policy_attributes_local_reads_and_zeroes_all_otherwise():
-    qvars = {"q1": {"q1_answer"}, "q2": {"q2_answer"}}
-    local = scan.scan_source("q1_answer = open('tests/q1.py').read()", 3)
-    global_ = scan.scan_source("import sys\nsys.modules['x'] = None", 4)
+def test_the_policy_notes_and_lists_for_review_but_takes_no_point():
     p = policy.Policy()
-    assert policy.decide(p, local, [], qvars, ["q1", "q2"]).zeroed == ["q1"]
-    assert policy.decide(p, global_, [], qvars, ["q1", "q2"]).zeroed == ["q1", "q2"]
-    assert policy.decide(policy.Policy(scope="all"), local, [], qvars, ["q1", "q2"]).zeroed == ["q1", "q2"]
-    review = policy.Policy(action="review")
-    decision = policy.decide(review, local, [], qvars, ["q1", "q2"])
-    assert decision.zeroed == ["q1"] and "held for instructor review" in policy.report(review, decision)
+    timing = scan.scan_source("import gc\ngc.collect()\n!pip list", 3, set(p.allowed_magics))
+    reaching = scan.scan_source("q1_answer = open('tests/q1.py').read()", 4, set(p.allowed_magics))
+    noted = policy.decide(p, timing, [])
+    assert noted.flagged and not noted.review and {f.level for f in noted.flags} == {policy.NOTE}
+    listed = policy.decide(p, reaching + timing, [("kernel_died", None)])
+    assert listed.review
+    assert policy.summary(listed)["review"] is True and len(policy.summary(listed)["notes"]) == len(listed.flags)
+    assert any("kernel exited" in line for line in policy.report(listed))
     ignoring = policy.Policy(ignore_categories=frozenset({"grader_files"}))
-    noted = policy.decide(ignoring, local, [], qvars, ["q1", "q2"])
-    assert noted.zeroed == [] and noted.flagged and "noted only" in policy.report(ignoring, noted)
-    died = policy.decide(p, [], [("kernel_died", None)], qvars, ["q1", "q2"])
-    assert died.zeroed == ["q1", "q2"]
+    assert not policy.decide(ignoring, reaching, []).flagged
+    # nothing in the policy can change a score: it has no setting or function that would
+    assert not hasattr(policy, "apply") and not {"action", "scope"} & set(declared(policy.Policy))
 
 
 @pytest.mark.fast

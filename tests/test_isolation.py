@@ -165,3 +165,103 @@ def test_a_kernel_that_does_not_start_is_reported_not_graded(user, tmp_path, mon
     ran, scratch = _run(user, ["x = 1"], tmp_path)
     user.remove_scratch(scratch)
     assert ran.kernel_failed and not ran.kernel_died
+
+
+def _export(scratch: Path, owner: int, values: dict, **arrays) -> None:
+    """Write ``values.json`` and ``arrays.npz`` (compressed: small on disk) as the student's user."""
+    out = scratch / export.EXPORT_DIR
+    out.mkdir(exist_ok=True)
+    (out / export.VALUES).write_text(json.dumps(values))
+    np.savez_compressed(out / export.ARRAYS, **arrays)
+    for path in (scratch, out, out / export.VALUES, out / export.ARRAYS):
+        os.chown(path, owner, owner)
+
+
+def _peak(call):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = call()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return result, peak
+
+
+def test_export_budgets_are_checked_before_anything_is_read_or_computed(tmp_path):
+    owner = FIRST_UID + 998
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    weights = {f"m.w{i}": np.zeros((1000, 1000), dtype=np.int8) for i in range(16)}  # 16 MB as int8, 128 as float64
+    values = {
+        "data": {"t": "array", "k": "data"},
+        "m": {"t": "model", "config": "{}", "n": 16, "k": "m"},
+        "m3": {"t": "model", "config": "{}", "n": 3, "k": "m"},
+        "long": {"t": "str", "v": "Yes: o" + "[]" * 500_000},
+        "many": {"t": "list", "v": [{"t": "int", "v": 1}] * 1000},
+        "ok": {"t": "tuple", "v": [{"t": "int", "v": 1}, {"t": "int", "v": 8}]},
+    }
+    _export(scratch, owner, values, data=np.zeros((1, 1_000_000, 1), dtype=np.float32), **weights)
+    (namespace, problems), peak = _peak(lambda: export.load_export(scratch, owner))
+    assert peak < 16 * 1024 * 1024, peak  # headers read, arrays over budget never decompressed
+    assert namespace["ok"] == (1, 8)
+    assert "1,000,000 numbers" in namespace["data"].reason
+    assert "more weight arrays" in namespace["m"].reason and "not exported as arrays" in namespace["m3"].reason
+    assert "1,000,006 characters" in namespace["long"].reason
+    assert isinstance(namespace["many"], export.NotGradable)
+    assert any("weight arrays" in p for p in problems)
+
+
+def test_a_values_file_that_would_take_too_much_memory_is_not_parsed(tmp_path):
+    owner = FIRST_UID + 997
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    _export(scratch, owner, {})
+    bomb = b"[" + b"[]," * 650_000 + b"[]]"  # under 2 MB as stored, ~60 MB of lists once parsed
+    (scratch / export.EXPORT_DIR / export.VALUES).write_bytes(bomb)
+    (namespace, problems), peak = _peak(lambda: export.load_export(scratch, owner))
+    assert namespace is None and "too much memory" in problems[0]
+    assert peak < 4 * 1024 * 1024
+
+
+def test_only_a_keras_model_is_exported_as_a_model_not_a_class_with_its_name(user, tmp_path):
+    cell = export.export_cell(["real", "fake"])
+    source = """
+import json
+import numpy as np
+from keras import Input, Model
+from keras.layers import LSTM
+inputs = Input(shape=(8, 2))
+real = Model(inputs=inputs, outputs=LSTM(3, return_state=True)(inputs))
+
+class Functional:  # the name and module of Keras' class, and a real model's config and weights
+    def get_weights(self):
+        return real.get_weights()
+    def to_json(self):
+        return real.to_json()
+Functional.__module__ = "keras.src.models.functional"
+fake = Functional()
+"""
+    ran, scratch = _run(user, [source, cell], tmp_path, cell=60, total=120)
+    try:
+        namespace, problems = export.load_export(scratch, user.uid)
+        assert type(namespace["real"]).__name__ == "RecurrentModel", problems
+        assert isinstance(namespace["fake"], export.NotGradable)
+    finally:
+        user.remove_scratch(scratch)
+
+
+def test_output_is_kept_within_a_budget_and_the_kernel_is_the_oom_killers_first_choice(user, tmp_path):
+    from autograder.isolation import execute as execution
+
+    flood = "for _ in range(300):\n    print('x' * 1_000_000)"  # 300 MB through the kernel's stdout
+    probe = "print(open('/proc/self/oom_score_adj').read().strip())"
+    ran, scratch = _run(user, [probe, flood, "raise ValueError('y' * 5_000_000)"], tmp_path, cell=60, total=120)
+    user.remove_scratch(scratch)
+    assert _stdout(ran.notebook.cells[0]).strip() == "1000"
+    kept = sum(len(json.dumps(o)) for cell in ran.notebook.cells for o in cell.outputs)
+    assert kept < execution.MAX_OUTPUT_CHARS + 10_000, kept
+    assert not ran.timed_out and not ran.kernel_died
+    error = ran.notebook.cells[2].outputs[-1]
+    assert error["ename"] == "ValueError" and len(error["evalue"]) <= execution.ERROR_VALUE_CHARS

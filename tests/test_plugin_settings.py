@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from autograder.integrity.plugin import IntegrityPlugin
-from autograder.integrity.policy import Policy
+from autograder.integrity.policy import HONEST_MAGICS, Policy
 from autograder.integrity.scan import CATEGORIES
 from autograder.isolation.plugin import IsolatedGrading, IsolationSettings
 from autograder.settings import SettingsError, declared
@@ -31,7 +31,7 @@ def test_an_unknown_key_is_named_with_the_known_ones():
     for key in ("cell_timeout", "total_timeout"):
         assert f"  {key}: a number of seconds, at least 5 (default " in message, message
     with pytest.raises(SettingsError, match="unknown setting 'regrade'") as error:
-        IntegrityPlugin.validate_settings({"regrade": True, "action": "zero"})
+        IntegrityPlugin.validate_settings({"regrade": True, "allowed_magics": []})
     assert all(f"  {key}: " in str(error.value) for key in declared(Policy))
 
 
@@ -44,8 +44,7 @@ SECONDS = "expected a number of seconds, at least 5; got"
         (IsolatedGrading, {"cell_timeout": "60"}, f"'cell_timeout': {SECONDS} \"60\""),
         (IsolatedGrading, {"total_timeout": True}, f"'total_timeout': {SECONDS} true"),
         (IsolatedGrading, {"cell_timeout": 1}, f"'cell_timeout': {SECONDS} 1"),
-        (IntegrityPlugin, {"action": "keep"}, "'action': expected one of \"zero\", \"review\"; got \"keep\""),
-        (IntegrityPlugin, {"explain": "yes"}, "'explain': expected true or false; got \"yes\""),
+        (IntegrityPlugin, {"review_categories": ["everything"]}, "'review_categories': expected a list of names from:"),
         (IntegrityPlugin, {"allowed_magics": "matplotlib"}, "'allowed_magics': expected a list of names; got"),
         (IntegrityPlugin, {"ignore_categories": ["x"]}, "'ignore_categories': expected a list of names from: "),
     ],
@@ -57,25 +56,40 @@ def test_a_wrong_type_or_value_names_the_key_and_what_it_takes(plugin, config, e
     assert expected in str(error.value), error.value
 
 
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        ({"deadline": 600}, "'deadline': 600 s is not before Gradescope's 600 s limit"),
+        ({"total_timeout": 500}, "total_timeout (500 s) leaves less than 75 s before the deadline (540 s)"),
+        ({"question_memory": 8}, "'question_memory': expected a whole number of MiB, at least 32; got 8"),
+        ({"question_timeout": 0.5}, "'question_timeout': expected a number of seconds, at least 1; got 0.5"),
+    ],
+)
+def test_the_isolation_limits_fit_inside_gradescopes(config, expected):
+    with pytest.raises(SettingsError) as error:
+        IsolatedGrading.validate_settings(config)
+    assert expected in str(error.value), error.value
+
+
 def test_settings_that_are_not_an_object_are_refused():
     with pytest.raises(SettingsError, match="IntegrityPlugin: the settings must be a JSON object"):
-        IntegrityPlugin.validate_settings(["action", "zero"])
+        IntegrityPlugin.validate_settings(["allowed_magics", "time"])
 
 
 def test_missing_keys_take_the_declared_defaults():
     for config in (None, {}):
-        assert IsolatedGrading.validate_settings(config) == IsolationSettings(cell_timeout=60.0, total_timeout=360.0)
+        assert IsolatedGrading.validate_settings(config) == IsolationSettings(
+            cell_timeout=60.0, total_timeout=360.0, question_timeout=20.0, question_memory=256, deadline=540.0
+        )
         assert IntegrityPlugin.validate_settings(config) == Policy(
-            action="zero",
-            scope="affected",
-            allowed_magics=frozenset({"matplotlib"}),
+            allowed_magics=HONEST_MAGICS,
             ignore_categories=frozenset(),
-            explain=True,
+            review_categories=frozenset({"otter_internals", "grader_code", "grader_files", "dynamic_code"}),
         )
     # values are stored as declared: seconds as floats, names as sets
     assert IsolatedGrading.validate_settings({"cell_timeout": 30}).cell_timeout == 30.0
-    policy = IntegrityPlugin.validate_settings({"ignore_categories": sorted(CATEGORIES)[:2], "scope": "all"})
-    assert policy.ignore_categories == frozenset(sorted(CATEGORIES)[:2]) and policy.scope == "all"
+    policy = IntegrityPlugin.validate_settings({"ignore_categories": sorted(CATEGORIES)[:2], "allowed_magics": []})
+    assert policy.ignore_categories == frozenset(sorted(CATEGORIES)[:2]) and policy.allowed_magics == frozenset()
     # every setting has a description
     for settings_type in (IsolationSettings, Policy):
         assert all(decl.description for decl, _ in declared(settings_type).values())
@@ -104,8 +118,11 @@ def test_the_build_rejects_a_misspelt_plugin_setting(tmp_path):
 
 
 def test_the_build_rejects_a_wrong_value_and_a_plugin_it_cannot_import(tmp_path):
-    with pytest.raises(BuildError, match="IntegrityPlugin setting 'scope': expected one of \"affected\", \"all\""):
-        load_grading_config(_config(tmp_path, [{INTEGRITY: {"scope": "everything"}}]))
+    with pytest.raises(BuildError, match="IntegrityPlugin setting 'review_categories': expected a list of names"):
+        load_grading_config(_config(tmp_path, [{INTEGRITY: {"review_categories": "everything"}}]))
+    # the former policy's settings are gone: a config that still zeroes on findings fails the build
+    with pytest.raises(BuildError, match="IntegrityPlugin: unknown setting 'action'"):
+        load_grading_config(_config(tmp_path, [{INTEGRITY: {"action": "zero"}}]))
     with pytest.raises(BuildError, match="plugin autograder.integrity.plugin.Integrity cannot be imported"):
         load_grading_config(_config(tmp_path, ["autograder.integrity.plugin.Integrity"]))
     with pytest.raises(BuildError, match="plugins: Invalid plugin specification"):

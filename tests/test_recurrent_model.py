@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import time
 
 import numpy as np
 import pytest
@@ -105,3 +106,59 @@ def test_refuses_malformed_configs_and_weights():
         RecurrentModel.parse(json.dumps(config), weights)
     with pytest.raises(UnsupportedModel, match="JSON"):
         RecurrentModel.parse("{", weights)
+
+
+# --- budgets: nothing is converted or computed that could not come from this lab's layers ----------
+
+
+def _lstm(shape=(8, 2), units=3):
+    inputs = keras.Input(shape=shape)
+    return keras.Model(inputs=inputs, outputs=keras.layers.LSTM(units, return_state=True)(inputs))
+
+
+def _peak_bytes(call) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        call()
+    except UnsupportedModel:
+        pass
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def test_weights_that_expand_in_the_grading_process_are_refused_before_conversion():
+    model = _lstm()
+    # small as stored (int8, compressed in the export), 8x larger as the float64 the pass computes with
+    bombs = [np.zeros((1000, 1000), dtype=np.int8)] * 16
+    assert _peak_bytes(lambda: RecurrentModel.parse(model.to_json(), bombs)) < 1024 * 1024
+    with pytest.raises(UnsupportedModel, match="should have 3 weight arrays"):
+        RecurrentModel.parse(model.to_json(), bombs)
+    right_shapes_wrong_dtype = [w.astype(np.int8) for w in model.get_weights()]
+    with pytest.raises(UnsupportedModel, match="not arrays of floats"):
+        RecurrentModel.parse(model.to_json(), right_shapes_wrong_dtype)
+    # a config that claims big layers is refused by its numbers, before any weight is looked at
+    config = json.loads(_lstm().to_json())
+    config["config"]["layers"][1]["config"]["units"] = 100_000
+    with pytest.raises(UnsupportedModel, match="100000 units"):
+        RecurrentModel.parse(json.dumps(config), [np.zeros((2, 400_000), np.float32)])
+    with pytest.raises(UnsupportedModel, match="Input shape"):
+        RecurrentModel.parse(_lstm(shape=(10_000, 2)).to_json(), [])
+    with pytest.raises(UnsupportedModel, match="shapes of 3 units on 2 features"):
+        RecurrentModel.parse(model.to_json(), [w[:, :3] if w.ndim == 2 else w for w in model.get_weights()])
+
+
+def test_a_million_steps_of_data_are_refused_not_computed():
+    model = _lstm(shape=(None, 1))  # an Input that takes sequences of any length
+    parsed = RecurrentModel.parse(model.to_json(), model.get_weights())
+    data = np.zeros((1, 1_000_000, 1), dtype=np.float32)
+    start = time.monotonic()
+    with pytest.raises(UnsupportedModel, match="1 sequence\\(s\\) of 1000000 steps"):
+        parsed.predict(data)
+    assert time.monotonic() - start < 0.1
+    assert _peak_bytes(lambda: parsed.predict(data)) < 1024 * 1024  # not even converted to float64
+    assert [o.shape for o in parsed.predict(np.zeros((1, 8, 1), np.float32))] == [(1, 3), (1, 3), (1, 3)]
+    with pytest.raises(UnsupportedModel, match="not an array of numbers"):
+        parsed.predict([[[0.0]] * 8])

@@ -2,6 +2,7 @@
 
 ``scan``: static analysis of every code cell a student changed or added (AST, after IPython's
 own transformation of ``!`` and ``%`` lines), against the cells the student notebook ships.
-``policy``: what a flagged submission scores (configured in ``otter_config.json``).
-``plugin``: the Otter plugin that runs the scan and applies the policy.
+``policy``: what findings become: notes for the instructor and a review list, never a score
+(configured in ``otter_config.json``).
+``plugin``: the Otter plugin that runs the scan and records its notes.
 """

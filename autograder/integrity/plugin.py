@@ -1,12 +1,14 @@
 """The Otter plugin for the advisory integrity signals: the static scan and the policy on them.
 
 The boundary between student code and the grader is the operating system's
-(``autograder.isolation``): this plugin does not defend it, it reports. Events:
+(``autograder.isolation``): this plugin does not defend it, it reports, and it changes no score
+(``policy``). Events:
 
 1. ``before_execution``: scan the submission's cells (``scan``), as submitted.
 2. ``after_grading``: add what isolated grading observed (the kernel died; no values were
-   exported; which variables each question's tests take), decide with the configured policy
-   (``policy``), zero the affected questions and explain it in the output, in the grader's words.
+   exported) and record the notes where the instructor and the TAs' tools read them: the grading
+   log (``generate_report``), results.json's ``extra_data["integrity"]`` (``review`` and
+   ``notes``) and the plugin data of results.pkl. Nothing of it reaches the student's output.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from otter.plugins import AbstractOtterPlugin
 
 from autograder.integrity import policy, scan
 from autograder.isolation.grade import PLUGIN_DATA_KEY as ISOLATION_DATA
+from autograder.isolation.results import add_extra_data
 from autograder.settings import DeclaredSettings
 
 PLUGIN_NAME = "autograder.integrity.plugin.IntegrityPlugin"
+EXTRA_DATA_NAME = "integrity"  # results.json: extra_data["integrity"] = {"review": bool, "notes": [...]}
 
 
 class IntegrityPlugin(DeclaredSettings, AbstractOtterPlugin):
@@ -56,31 +60,23 @@ class IntegrityPlugin(DeclaredSettings, AbstractOtterPlugin):
         if not observed.get("exported", True):
             self.dynamic.append(("no_export", None))
         self.log += list(observed.get("log", []))
-        # which variables each question's hidden tests take, as the isolation plugin loaded them
-        question_vars = {q: set(names) for q, names in observed.get("parameters", {}).items()}
-        questions = list(results.results)
-        self.decision = policy.decide(self.policy, self.findings, self.dynamic, question_vars, questions)
-        policy.apply(results, self.decision)
-        text = policy.report(self.policy, self.decision)
-        if text:
-            results.set_output(f"{results.output}\n\n{text}" if results.output else text)
+        self.decision = policy.decide(self.policy, self.findings, self.dynamic)
+        add_extra_data(results, EXTRA_DATA_NAME, policy.summary(self.decision))
         results.set_plugin_data(
             PLUGIN_NAME,
             {
                 "findings": [f.to_dict() for f in self.findings],
                 "dynamic": self.dynamic,
-                "zeroed": self.decision.zeroed,
+                "review": self.decision.review,
                 "log": self.log,
             },
         )
 
     def generate_report(self) -> str:
         """Instructor log (stdout of the grading run; hidden from students on Gradescope)."""
-        lines = ["Integrity check (advisory: the isolation is the boundary)"]
+        lines = ["Integrity check (advisory, no score changed: the isolation is the boundary)"]
         if self.decision is None:
             return "\n".join(lines + ["  (did not run)"])
-        zeroed = ", ".join(self.decision.zeroed) or "none"
-        lines += [f"  flagged: {'yes' if self.decision.flagged else 'no'}; zeroed: {zeroed}"]
-        lines += [f"  - {f.reason}" for f in self.decision.flags]
+        lines += policy.report(self.decision)
         lines += [f"  log: {entry}" for entry in self.log]
         return "\n".join(lines)

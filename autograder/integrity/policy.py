@@ -1,139 +1,111 @@
-"""What a flagged submission scores, as configured in ``otter_config.json``.
+"""What the scan's findings do: notes for the instructor, never points.
 
-``Policy`` declares the settings of the ``autograder.integrity.plugin.IntegrityPlugin`` entry,
-each with its type, default and meaning. A file finding is local to a question when its statement
-assigns that question's answer (reading a file into ``q1_answer``); every other finding
-(monkeypatching, imports of grader code, exits, processes, ...) affects every question.
+**Policy: no finding takes a point** (and this cannot be configured back on). Isolation is the
+defence (``autograder.isolation``): the student's code runs as an unprivileged user that cannot
+read or write anything of the grader's, and the hidden tests run outside it on exported data. The
+hostile gallery (``tests/hostile/cases.yaml``) shows every attack the scan looks for, written so
+the scan sees none of its names, gaining nothing; so there is no tampering left that isolation
+cannot contain and that a zero would stop. What a zero did do was take points from honest
+students: under the former policy (any finding but a file read zeroes every question) 8 of the 10
+honest notebooks of ``tests/hostile/honest.yaml`` (``%%time``, ``%whos``, ``!pip list``,
+``getattr`` in a loop, ``import gc``, ``open(..., "w")``, ...) scored 0/44.
+
+So findings are reported, for a person to judge: each is a **note** in the instructor's grading
+log and in results.json's ``extra_data`` (never in what the student sees), and a finding in one of
+``review_categories`` (code that reaches for the grader itself: Otter's grading internals, the
+grader's code or files; or hides what it runs: ``exec``, ``__import__``, ``sys.modules``) also
+puts the submission on the **review list** (``review: true``; the batch grader's ``integrity``
+column). ``Policy`` declares the plugin's settings, each with its type, default and meaning.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from autograder import upstream
 from autograder.integrity.scan import CATEGORIES, Finding
-from autograder.settings import boolean, names, one_of, setting
+from autograder.settings import names, setting
 
-LOCAL_CATEGORIES = {"grader_files", "filesystem"}
+# magics that only measure, show or configure the student's own session
+HONEST_MAGICS = frozenset({
+    "matplotlib", "time", "timeit", "whos", "who", "who_ls", "load_ext", "reload_ext", "autoreload",
+    "config", "precision", "pprint", "xmode", "lsmagic", "magic", "history", "pdoc", "pinfo", "pinfo2",
+    "psearch", "pwd", "capture", "prun", "html", "markdown", "latex", "svg", "javascript", "js",
+})
+# code that reaches for the grader or hides what it runs: honest work in this lab needs none of it
+REVIEW_CATEGORIES = frozenset({"otter_internals", "grader_code", "grader_files", "dynamic_code"})
 DYNAMIC = {
     "no_export": "the notebook did not run to its end (kernel exited or the export was sabotaged)",
     "kernel_died": "the kernel exited before grading finished",
 }
-NOT_GRADED = (
-    "❌ Test case failed\nNot graded: this submission was flagged by the integrity check (see the submission output)."
-)
+NOTE, REVIEW = "note", "review"
 
 
 @dataclass(frozen=True)
 class Policy:
     """The plugin's settings (``IntegrityPlugin.Settings``), declared once: ``autograder.settings``."""
 
-    action: str = setting(
-        "zero",
-        one_of("zero", "review"),
-        "zero: the questions a finding affects score 0 and the output says why; review: the same scores, "
-        "and the output says the submission is held for instructor review (a hold never keeps points won "
-        "by tampering)",
-    )
-    scope: str = setting(
-        "affected",
-        one_of("affected", "all"),
-        "affected: a finding local to one question's answer zeroes that question, any other finding every "
-        "question; all: every finding zeroes every question",
-    )
     allowed_magics: frozenset[str] = setting(
-        frozenset({"matplotlib"}), names(), "line magics (%name) the scan does not flag"
+        HONEST_MAGICS,
+        names(),
+        "magics (%name and %%name) the scan does not mention; the cells a cell magic such as %%time runs are "
+        "scanned like any other",
     )
     ignore_categories: frozenset[str] = setting(
-        frozenset(), names(CATEGORIES), "scan categories reported to the instructor but not acted on"
+        frozenset(), names(CATEGORIES), "scan categories not reported at all"
     )
-    explain: bool = setting(
-        True, boolean(), "name the reasons (category, cell, line) in the student output, not only their number"
+    review_categories: frozenset[str] = setting(
+        REVIEW_CATEGORIES,
+        names(CATEGORIES),
+        "scan categories that put a submission on the instructor's review list (every other finding is a note); "
+        "no finding changes a score",
     )
 
 
 @dataclass
 class Flag:
-    reason: str  # student-safe text
-    questions: set[str] | None  # None: every question
-    acts: bool = True  # False: reported only
+    reason: str  # grader text (categories and constructs, never the student's code)
+    level: str  # NOTE or REVIEW
 
 
 @dataclass
 class Decision:
     flags: list[Flag] = field(default_factory=list)
-    zeroed: list[str] = field(default_factory=list)
 
     @property
     def flagged(self) -> bool:
         return bool(self.flags)
 
-
-def affected_questions(finding: Finding, question_vars: dict[str, set[str]], scope: str) -> set[str] | None:
-    if scope == "all" or finding.category not in LOCAL_CATEGORIES or not finding.targets:
-        return None
-    hit = {q for q, names in question_vars.items() if set(finding.targets) & names}
-    return hit or None
+    @property
+    def review(self) -> bool:
+        return any(f.level == REVIEW for f in self.flags)
 
 
-def decide(
-    policy: Policy,
-    findings: list[Finding],
-    dynamic: list[tuple[str, str | None]],
-    question_vars: dict[str, set[str]],
-    questions: list[str],
-) -> Decision:
-    """Turn scan findings and dynamic flags (``(kind, question or None)``) into what to zero."""
+def decide(policy: Policy, findings: list[Finding], dynamic: list[tuple[str, str | None]]) -> Decision:
+    """Turn scan findings and what grading observed (``(kind, question or None)``) into notes."""
     decision = Decision()
     for f in findings:
-        acts = f.category not in policy.ignore_categories
-        decision.flags.append(Flag(f.describe(), affected_questions(f, question_vars, policy.scope), acts))
+        if f.category in policy.ignore_categories:
+            continue
+        level = REVIEW if f.category in policy.review_categories else NOTE
+        decision.flags.append(Flag(f.describe(), level))
     for kind, question in dynamic:
         where = f" ({question})" if question else ""
-        decision.flags.append(Flag(DYNAMIC.get(kind, kind) + where, {question} if question else None))
-    zeroed: set[str] = set()
-    for flag in decision.flags:
-        if flag.acts:
-            zeroed |= set(questions) if flag.questions is None else flag.questions & set(questions)
-    decision.zeroed = [q for q in questions if q in zeroed]
+        decision.flags.append(Flag(DYNAMIC.get(kind, kind) + where, NOTE))
     return decision
 
 
-def apply(results: Any, decision: Decision) -> None:
-    """Fail every test case of the zeroed questions in Otter's ``GradingResults``."""
-    for name in decision.zeroed:
-        test_file = results.results.get(name)
-        if test_file is None:
-            continue
-        test_file.test_case_results = [
-            upstream.case_result(tcr.test_case, NOT_GRADED, passed=False) for tcr in test_file.test_case_results
-        ]
+def summary(decision: Decision) -> dict[str, object]:
+    """What results.json's ``extra_data`` says (for tools, and for the instructor's review list)."""
+    return {"review": decision.review, "notes": [f"{f.level}: {f.reason}" for f in decision.flags]}
 
 
-def report(policy: Policy, decision: Decision) -> str:
-    """The student-visible explanation (empty when nothing was flagged)."""
+def report(decision: Decision) -> list[str]:
+    """The instructor log's lines about the scan (nothing of it reaches the student)."""
     if not decision.flagged:
-        return ""
-    acting = [f for f in decision.flags if f.acts]
-    lines = []
-    if acting and policy.action == "review":
-        lines.append("INTEGRITY CHECK: this submission is held for instructor review.")
-    elif acting:
-        lines.append("INTEGRITY CHECK: this submission was flagged.")
-    else:
-        lines.append("INTEGRITY CHECK: notes for the instructor (scores unchanged).")
-    if decision.zeroed:
-        lines.append("No points are given for: " + ", ".join(decision.zeroed) + ".")
-    lines.append(
-        "Your notebook ran as an unprivileged user and every test ran outside it, on the values it "
-        "computed; code that tries to reach the grader, starts processes or exits the kernel is not allowed."
-    )
-    if policy.explain:
-        lines.append("Reasons:")
-        lines += [f"  - {f.reason}" + ("" if f.acts else " (noted only)") for f in decision.flags[:30]]
-        if len(decision.flags) > 30:
-            lines.append(f"  - ... and {len(decision.flags) - 30} more")
-    else:
-        lines.append(f"{len(decision.flags)} reason(s); your instructor can see them.")
-    return "\n".join(lines)
+        return ["  nothing to note"]
+    head = "for review" if decision.review else "notes only"
+    lines = [f"  {head} (no score changed): {len(decision.flags)} finding(s)"]
+    lines += [f"  - {f.level}: {f.reason}" for f in decision.flags[:50]]
+    if len(decision.flags) > 50:
+        lines.append(f"  - ... and {len(decision.flags) - 50} more")
+    return lines

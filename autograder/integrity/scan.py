@@ -6,9 +6,13 @@ become ``get_ipython()`` calls), parsed, and compared with the cells the student
 it ships): a cell identical in AST to a shipped one is the scaffold and is not
 scanned; every other cell is walked and each suspicious construct becomes a ``Finding``.
 
-The scan is deliberately blunt: ordinary work in this lab (NumPy, Keras, printing, plotting,
-helper functions and classes) needs none of the flagged constructs. It can be evaded by code
-built at run time; that is why grading does not rely on it alone (see ``regrade``).
+What a finding means is the policy's (``policy``): a note for the instructor, and for code that
+reaches for the grader itself a place on the review list; never a score. Honest idioms that do
+nothing to anyone but the student's own session are not findings at all: magics that only time,
+show or configure (the policy's ``allowed_magics``; the Python a ``%%time``, ``%timeit`` or
+``%%capture`` runs is scanned like any cell), ``IPython.display``, ``x.__class__.__name__``, and
+strings that merely mention a grader path (a path counts where it is handed to a call). The scan
+can be evaded by code built at run time; the boundary is isolation (``autograder.isolation``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,7 @@ CATEGORIES = {
     "network": "opens network connections",
     "kernel_exit": "exits or shuts down the kernel",
     "kernel_access": "drives the IPython kernel directly (magics, shell escapes, get_ipython)",
+    "serialization": "pickles objects (the grader never unpickles anything of the student's)",
 }
 
 # modules whose import alone is a finding
@@ -48,15 +54,15 @@ MODULE_CATEGORIES = {
     "__builtin__": "dynamic_code",
     "ctypes": "dynamic_code",
     "marshal": "dynamic_code",
-    "pickle": "dynamic_code",
-    "_pickle": "dynamic_code",
-    "dill": "dynamic_code",
-    "cloudpickle": "dynamic_code",
-    "shelve": "dynamic_code",
+    "pickle": "serialization",
+    "_pickle": "serialization",
+    "dill": "serialization",
+    "cloudpickle": "serialization",
+    "shelve": "serialization",
     "runpy": "dynamic_code",
     "code": "dynamic_code",
     "codeop": "dynamic_code",
-    "types": "dynamic_code",
+    "types": "introspection",
     "gc": "introspection",
     "inspect": "introspection",
     "traceback": None,
@@ -195,8 +201,21 @@ ATTR_CATEGORIES = {
     "unlink": "filesystem",
     "rmtree": "filesystem",
 }
-ALLOWED_DUNDER_ATTRS = {"__init__", "__name__", "__doc__", "__version__", "__len__", "__repr__", "__str__"}
+ALLOWED_DUNDER_ATTRS = {
+    "__init__", "__name__", "__qualname__", "__doc__", "__version__", "__len__", "__repr__", "__str__", "__class__",
+}
+# magics whose argument (line) or body (cell) is Python they run: scanned as code
+CODE_MAGICS = {"time", "timeit", "prun", "capture"}
+# IPython's display helpers: showing output, nothing of the kernel's
+DISPLAY_MODULES = {"IPython.display", "IPython.core.display"}
+# calls whose string arguments are text shown to the student, not paths
+TEXT_CALLS = {"print", "display", "Markdown", "HTML", "Latex", "pprint"}
+MAX_EMBEDDED_DEPTH = 3  # %%time around %%capture around ...
 
+# a grader path written out in full counts wherever it appears, even inside a longer string
+ABSOLUTE_MARKERS = ("/autograder",)
+# the others count in a call's arguments or as a string of their own (no spaces: a path, a module
+# name), not in prose ("the tests/ folder", "as the rubric says")
 GRADER_PATH_MARKERS = (
     "/autograder",
     "autograder/",
@@ -302,10 +321,26 @@ def _targets(stmt: ast.stmt) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _magic_name(name: str) -> str:
+    """A magic's name as the grader reports it (letters, digits and _ only: it is the student's text)."""
+    return re.sub(r"\W", "", name)[:40] or "?"
+
+
+def _magic_line_code(line: str) -> str:
+    """The Python statement of a ``%timeit``/``%time``/``%prun`` line, without the magic's options."""
+    words = line.split()
+    while words and words[0].startswith("-"):
+        option = words.pop(0)
+        if option in ("-n", "-r", "-p", "-s", "-T", "-D", "-l") and words:  # an option with a separate value
+            words.pop(0)
+    return " ".join(words)
+
+
 class _Visitor(ast.NodeVisitor):
-    def __init__(self, cell: int, allowed_magics: set[str]):
+    def __init__(self, cell: int, allowed_magics: set[str], depth: int = 0):
         self.cell = cell
         self.allowed_magics = allowed_magics
+        self.depth = depth
         self.findings: list[Finding] = []
         self.targets: tuple[str, ...] = ()
         self.aliases: dict[str, str] = {}  # local name -> module it stands for
@@ -321,6 +356,8 @@ class _Visitor(ast.NodeVisitor):
     # imports -----------------------------------------------------------------------------
     def _module(self, node: ast.AST, module: str, names: list[str] | None = None) -> None:
         top = module.split(".")[0]
+        if module in DISPLAY_MODULES or (module == "IPython" and names is not None and set(names) <= {"display"}):
+            return
         if top == "otter":
             if module != "otter" or (names is not None and set(names) - OTTER_STUDENT_API):
                 self.add(node, "otter_internals", f"imports {module}")
@@ -432,18 +469,67 @@ class _Visitor(ast.NodeVisitor):
                 return
         if name == "get_ipython":
             self.add(node, "kernel_access", "get_ipython()")
+        if name not in TEXT_CALLS and not (isinstance(func, ast.Attribute) and func.attr in TEXT_CALLS):
+            self._paths(node)
         self.generic_visit(node)
+
+    def _paths(self, node: ast.Call) -> None:
+        """Grader paths handed to a call (``open("tests/q1.py")``, ``glob("/autograder/*")``, a shell line)."""
+        for arg in [*node.args, *(kw.value for kw in node.keywords)]:
+            for sub in ast.walk(arg):
+                if isinstance(sub, ast.Constant):
+                    self._grader_path(sub, in_call=True)
+
+    def _grader_path(self, node: ast.Constant, in_call: bool) -> None:
+        if not isinstance(node.value, (str, bytes)):
+            return
+        text = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
+        low = text.lower()
+        path_like = in_call or not any(c.isspace() for c in low.strip())
+        for marker in GRADER_PATH_MARKERS if path_like else ABSOLUTE_MARKERS:
+            if marker in low:
+                self.add(node, "grader_files", f"names a grader path ({marker.strip('/.')})")
+                return
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        self._grader_path(node, in_call=False)
 
     def _ipython_call(self, node: ast.Call, method: str) -> None:
         magic = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
-        if method == "run_line_magic" and isinstance(magic, str) and magic in self.allowed_magics:
+        if method in ("run_line_magic", "run_cell_magic") and isinstance(magic, str):
+            if magic in CODE_MAGICS:
+                line = node.args[1].value if len(node.args) > 1 and isinstance(node.args[1], ast.Constant) else ""
+                self._embedded(_magic_line_code(str(line)), node)
+                if method == "run_cell_magic" and len(node.args) > 2 and isinstance(node.args[2], ast.Constant):
+                    self._embedded(str(node.args[2].value), node)
+            if magic not in self.allowed_magics:
+                self.add(node, "kernel_access", f"magic %{_magic_name(magic)}")
             return
         if method in ("system", "getoutput"):
             self.add(node, "processes", "shell command (!)")
         elif method in ("run_line_magic", "run_cell_magic"):
-            self.add(node, "kernel_access", f"magic %{magic}" if isinstance(magic, str) else "magic")
+            self.add(node, "kernel_access", "magic")
         else:
             self.add(node, "kernel_access", f"get_ipython().{method}")
+
+    def _embedded(self, source: str, node: ast.Call) -> None:
+        """Scan the Python a magic runs as if it were a cell (its lines counted from the magic's)."""
+        if not source.strip():
+            return
+        if self.depth >= MAX_EMBEDDED_DEPTH:
+            self.add(node, "dynamic_code", "magics nested too deep to scan")
+            return
+        try:
+            tree = ast.parse(to_python(source))
+        except SyntaxError:
+            return
+        inner = _Visitor(self.cell, self.allowed_magics, self.depth + 1)
+        inner.aliases = dict(self.aliases)
+        inner.visit_statements(tree)
+        offset = getattr(node, "lineno", 1)
+        for f in inner.findings:
+            self.findings.append(Finding(f.category, f.cell, f.line + offset, f.detail, f.targets or self.targets))
+        self.aliases.update(inner.aliases)
 
     def _open(self, node: ast.Call) -> None:
         mode = None
@@ -458,15 +544,6 @@ class _Visitor(ast.NodeVisitor):
             self.add(node, "filesystem", f"open() for writing ({mode!r})")
         if not node.args or not (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
             self.add(node, "filesystem", "open() of a computed path")
-
-    def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, (str, bytes)):
-            text = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
-            low = text.lower()
-            for marker in GRADER_PATH_MARKERS:
-                if marker in low:
-                    self.add(node, "grader_files", f"names a grader path ({marker.strip('/.')})")
-                    break
 
     def visit_Raise(self, node: ast.Raise) -> None:
         exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc

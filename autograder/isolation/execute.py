@@ -11,6 +11,11 @@ with the next one. Which cells were stopped is known from this clock, never from
 says. Which cells raised, and what, is what the kernel reported for them (``raised``): the student's
 own text, kept apart so that results show it only where it is attributed to the student's code.
 Afterwards the kernel is shut down and every process of the student user is ended.
+
+What the kernel sends is kept only up to ``MAX_OUTPUT_CHARS`` over the whole notebook (outputs,
+display updates, widget messages; an error past it keeps its name and the start of its value):
+grading reads no output, and a cell that prints for a minute must not fill the grading
+process's memory.
 """
 
 from __future__ import annotations
@@ -43,6 +48,46 @@ SOCKET_ENV = "RNN_GRADING_FORKSERVER"  # set by warm.py for the grading processe
 MIN_CELL_TIMEOUT = 5.0
 STARTUP_TIMEOUT = 120
 TIMEOUT_REPLY = {"ename": "GradingTimeout", "evalue": "stopped by the grader's timer", "traceback": []}
+# characters of output kept from the whole notebook: the full-credit notebook prints ~6,000
+MAX_OUTPUT_CHARS = 1_000_000
+ERROR_VALUE_CHARS = 1000  # of an error's value, once the budget is spent
+PAYLOAD_TYPES = {"stream", "display_data", "execute_result", "update_display_data", "error"}
+
+
+def _chars(value: Any, depth: int = 0) -> int:
+    """How many characters of strings a message's content holds (deep structures count as large)."""
+    if isinstance(value, str):
+        return len(value)
+    if depth > 20:
+        return MAX_OUTPUT_CHARS
+    if isinstance(value, dict):
+        return sum(len(str(k)) + _chars(v, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return sum(_chars(v, depth + 1) for v in value)
+    return 8
+
+
+class _BoundedClient(NotebookClient):
+    """``NotebookClient`` that keeps at most ``MAX_OUTPUT_CHARS`` of what the kernel sends."""
+
+    kept_chars = 0
+
+    def process_message(self, msg: dict[str, Any], cell: Any, cell_index: int) -> Any:
+        msg_type = msg.get("msg_type", "")
+        if msg_type in PAYLOAD_TYPES or msg_type.startswith("comm"):
+            size = _chars(msg.get("content"))
+            if self.kept_chars + size > MAX_OUTPUT_CHARS:
+                if msg_type != "error":
+                    return None
+                content = msg["content"]
+                msg = {**msg, "content": {
+                    "ename": str(content.get("ename", ""))[:100],
+                    "evalue": str(content.get("evalue", ""))[:ERROR_VALUE_CHARS],
+                    "traceback": [],
+                }}
+                size = ERROR_VALUE_CHARS + 100
+            self.kept_chars += size
+        return super().process_message(msg, cell, cell_index)
 
 
 @dataclass(frozen=True)
@@ -99,7 +144,7 @@ def execute(
     with tempfile.TemporaryDirectory(prefix="kernelspec-") as spec_dir:
         _kernelspec(Path(spec_dir), user, scratch)
         km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[spec_dir]))
-        client = NotebookClient(
+        client = _BoundedClient(
             nb,
             km=km,
             allow_errors=True,

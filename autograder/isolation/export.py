@@ -12,6 +12,16 @@ has ended: each file is opened without following links and must be a regular fil
 size owned by the student's user; then ``json`` and ``np.load(allow_pickle=False)``, and models
 become ``RecurrentModel`` data (never Keras objects), so nothing the student wrote is executed
 there. A student can fake the data (as they could type any answer), never the verdict.
+
+What the grading process holds and computes is bounded per value, before anything is computed
+from it, and counted as the grading process will hold it, not as stored: a string is at most
+``MAX_STRING_CHARS``; a list or tuple at most ``MAX_SEQUENCE_ITEMS`` items; an array's shape and
+dtype are read from its ``.npy`` header before its data, and it counts 8 bytes an item (the
+float64 the checks convert to, whatever it was stored as, int8 or compressed) against
+``MAX_ARRAY_ITEMS`` and ``MAX_HELD_ARRAY_BYTES``; ``values.json`` is refused before parsing when
+the objects it would become could exceed ``MAX_HELD_JSON_BYTES``. A model's weights are checked
+against the layer its config describes (``autograder.recurrent_model``). A value over a budget
+arrives as ``NotGradable`` with a reason the student reads.
 """
 
 from __future__ import annotations
@@ -32,11 +42,23 @@ from autograder.upstream import KERAS_FUNCTIONAL
 VALUES = "values.json"
 ARRAYS = "arrays.npz"
 EXPORT_DIR = ".grading-export"  # in the student's scratch directory (the kernel's working directory)
-MAX_JSON_BYTES = 8 * 1024 * 1024
-MAX_NPZ_BYTES = 64 * 1024 * 1024
-MAX_ARRAY_ITEMS = 1_000_000
-MAX_WEIGHTS = 16
-MAX_TOTAL_ARRAY_BYTES = 256 * 1024 * 1024  # uncompressed, over every array read back
+MiB = 1024 * 1024
+# This lab's export is ~30 KB of JSON and ~2 KB of arrays; the budgets leave a wide margin for
+# honest work and bound a hostile export to a few tens of MiB held by the grading process.
+MAX_JSON_BYTES = 2 * MiB  # values.json as stored
+MAX_HELD_JSON_BYTES = 48 * MiB  # the Python objects values.json could become (``held_json_bytes``)
+MAX_NPZ_BYTES = 16 * MiB  # arrays.npz as stored (compressed or not)
+# A written answer is a paragraph (the longest of the 1,480 calibration answers has 498
+# characters); the free-text reader is the slowest thing a string reaches.
+MAX_STRING_CHARS = 50_000
+MAX_SEQUENCE_ITEMS = 64  # a tuple or list: the lab's are shapes and the arrays predict returns
+MAX_DEPTH = 6
+# The lab's largest array (lstm_seq_output) has 24 items, a layer's weights at most ~33,000
+# within ``recurrent_model``'s limits.
+MAX_ARRAY_ITEMS = 65_536
+MAX_HELD_ARRAY_BYTES = 32 * MiB  # every array read back, at 8 bytes an item
+HELD_ITEM_BYTES = 8  # what an item costs once the checks convert it to float64
+MAX_WEIGHTS = 3  # an LSTM or GRU layer has a kernel, a recurrent kernel and a bias
 
 
 class NotGradable:
@@ -52,12 +74,29 @@ class NotGradable:
         return "<a value that could not be graded>"
 
 
+def too_long(length: int) -> NotGradable:
+    return NotGradable(
+        "text", f"it has {length:,} characters, more than the {MAX_STRING_CHARS:,} the grader reads: shorten it"
+    )
+
+
+def too_big(items: int) -> NotGradable:
+    return NotGradable("array", f"it has {items:,} numbers, more than the {MAX_ARRAY_ITEMS:,} the grader reads")
+
+
+BIG_MODEL = "its weights are larger than an LSTM or GRU layer of this lab has"
+
+
 EXPORT_TEMPLATE = r"""
 def _grading_export(_names, _out):
     import json as _json
+    import sys as _sys
     import numpy as _np
     _g = globals()
     _arrays = {}
+    # the Keras class itself, not a class that only has its name
+    _module, _, _cls = FUNCTIONAL.rpartition(".")
+    _functional = getattr(_sys.modules.get(_module), _cls, None)
 
     def _enc(v, key, depth=0):
         t = type(v)
@@ -65,19 +104,25 @@ def _grading_export(_names, _out):
             return {"t": "none"}
         if v is Ellipsis:
             return {"t": "ellipsis"}
+        if t is str and len(v) > MAX_STRING_CHARS:
+            return {"t": "long", "n": len(v)}
         if t in (str, int, float, bool):
             return {"t": t.__name__, "v": v}
         if t in (tuple, list):
-            if depth > 4 or len(v) > 64:
+            if depth > 4 or len(v) > MAX_SEQUENCE_ITEMS:
                 return {"t": "other", "type": t.__name__}
             return {"t": t.__name__, "v": [_enc(x, key + "." + str(i), depth + 1) for i, x in enumerate(v)]}
         if t is _np.ndarray and v.dtype.kind in "biuf":
+            if v.size > MAX_ARRAY_ITEMS:  # said here, so the rest of the export stays within its budget
+                return {"t": "big", "n": int(v.size)}
             _arrays[key] = _np.array(v, copy=True)
             return {"t": "array", "k": key}
         if isinstance(v, _np.generic) and t.__module__ == "numpy" and _np.dtype(t).kind in "biuf":
             return {"t": "npscalar", "dtype": _np.dtype(t).str, "v": v.item()}
-        if t.__module__ + "." + t.__qualname__ == FUNCTIONAL:
+        if _functional is not None and t is _functional:
             weights = v.get_weights()
+            if len(weights) > MAX_WEIGHTS or any(_np.size(w) > MAX_ARRAY_ITEMS for w in weights):
+                return {"t": "bigmodel"}
             for i, w in enumerate(weights):
                 _arrays[key + ".w" + str(i)] = _np.asarray(w)
             return {"t": "model", "config": v.to_json(), "n": len(weights), "k": key}
@@ -102,25 +147,63 @@ _grading_export(NAMES, OUT)
 del _grading_export
 """
 
+def held_json_bytes(data: bytes) -> int:
+    """An upper bound of the memory ``json.loads(data)`` takes, from a count of its bytes (linear).
+
+    Every ``{`` may become a dict, every ``[`` a list, every ``,`` and ``:`` one more value, and the
+    text itself a string of up to 4 bytes a character; 8 MB of ``[[],[],...]`` would be ~240 MB of
+    lists. Characters inside strings are counted too, so the bound is never too low.
+    """
+    dicts, lists = data.count(b"{"), data.count(b"[")
+    values = data.count(b",") + data.count(b":") + 1
+    return 232 * dicts + 88 * lists + 64 * values + 4 * len(data)
+
+
 class _Arrays:
-    """The exported ``.npz``, read one array at a time within a size budget (no zip bombs)."""
+    """The exported ``.npz``, read one array at a time within budgets checked on its header first."""
 
     def __init__(self, npz: Any):
         self.npz = npz
-        self.budget = MAX_TOTAL_ARRAY_BYTES
+        self.budget = MAX_HELD_ARRAY_BYTES
 
     def __contains__(self, key: object) -> bool:
         return key in self.npz.files
 
-    def get(self, key: str) -> np.ndarray | None:
+    def _header(self, key: str) -> tuple[tuple[int, ...], np.dtype] | None:
+        """The member's shape and dtype, from its ``.npy`` header alone (no data read)."""
+        try:
+            with self.npz.zip.open(f"{key}.npy") as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+                else:
+                    return None
+        except Exception:  # a malformed member is refused like any other
+            return None
+        return tuple(shape), dtype
+
+    def get(self, key: str) -> np.ndarray | NotGradable | None:
+        """The array, ``NotGradable`` (with the reason) over a budget, ``None`` if missing or malformed."""
         if key not in self.npz.files:
             return None
-        size = self.npz.zip.getinfo(f"{key}.npy").file_size
-        if size > MAX_ARRAY_ITEMS * 8 + 4096 or size > self.budget:
+        header = self._header(key)
+        if header is None:
             return None
-        self.budget -= size
-        array = self.npz[key]
-        if array.dtype.kind not in "biuf" or array.size > MAX_ARRAY_ITEMS:
+        shape, dtype = header
+        if dtype.hasobject or dtype.kind not in "biuf" or dtype.itemsize > HELD_ITEM_BYTES:
+            return NotGradable("array", "it is not an array of plain numbers")
+        items = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        held = items * HELD_ITEM_BYTES
+        if items > MAX_ARRAY_ITEMS or held > self.budget:
+            return too_big(items)
+        self.budget -= held
+        try:
+            array = self.npz[key]
+        except Exception:
+            return None
+        if array.shape != shape or array.dtype != dtype:
             return None
         return array
 
@@ -128,6 +211,8 @@ class _Arrays:
 def export_cell(names: list[str]) -> str:
     """Source of the cell that exports ``names`` from the student's globals (into ``EXPORT_DIR``)."""
     source = EXPORT_TEMPLATE.replace("FUNCTIONAL", repr(KERAS_FUNCTIONAL))  # first: names could contain the word
+    for constant in ("MAX_STRING_CHARS", "MAX_SEQUENCE_ITEMS", "MAX_ARRAY_ITEMS", "MAX_WEIGHTS"):
+        source = source.replace(constant, repr(globals()[constant]))
     return source.replace("NAMES", repr(sorted(set(names)))).replace("OUT", repr(EXPORT_DIR)).strip() + "\n"
 
 
@@ -135,10 +220,10 @@ def _model(entry: dict[str, Any], arrays: _Arrays) -> RecurrentModel | NotGradab
     try:
         count = int(entry["n"])
         if not 0 <= count <= MAX_WEIGHTS:
-            raise UnsupportedModel("the model has too many weight arrays")
+            raise UnsupportedModel("the model has more weight arrays than an LSTM or GRU layer")
         weights = [arrays.get(f"{entry['k']}.w{i}") for i in range(count)]
-        if any(w is None for w in weights):
-            raise UnsupportedModel("the model's weights were not exported")
+        if any(not isinstance(w, np.ndarray) for w in weights):
+            raise UnsupportedModel("the model's weights were not exported as arrays of numbers")
         return RecurrentModel.parse(entry["config"], weights)
     except UnsupportedModel as e:
         return NotGradable("model", str(e))
@@ -147,21 +232,34 @@ def _model(entry: dict[str, Any], arrays: _Arrays) -> RecurrentModel | NotGradab
 
 
 def _decode(entry: Any, arrays: _Arrays, problems: list[str], depth: int = 0) -> Any:
-    if not isinstance(entry, dict) or depth > 6:
+    if not isinstance(entry, dict) or depth > MAX_DEPTH:
         return NotGradable()
     t = entry.get("t")
     if t == "none":
         return None
     if t == "ellipsis":
         return Ellipsis
+    if t in ("long", "big"):
+        size = entry.get("n")
+        if not isinstance(size, int):
+            return NotGradable()
+        return too_long(size) if t == "long" else too_big(size)
+    if t == "bigmodel":
+        problems.append(f"a model was not graded: {BIG_MODEL}")
+        return NotGradable("model", BIG_MODEL)
     if t in ("str", "int", "float", "bool"):
         value = entry.get("v")
+        if t == "str" and isinstance(value, str) and len(value) > MAX_STRING_CHARS:
+            return too_long(len(value))
         expected = {"str": str, "int": int, "float": (int, float), "bool": bool}[t]
         if not isinstance(value, expected):
             return NotGradable()
         return {"str": str, "int": int, "float": float, "bool": bool}[t](value)
     if t in ("tuple", "list"):
-        items = [_decode(x, arrays, problems, depth + 1) for x in entry.get("v", [])]
+        values = entry.get("v", [])
+        if not isinstance(values, list) or len(values) > MAX_SEQUENCE_ITEMS:
+            return NotGradable()
+        items = [_decode(x, arrays, problems, depth + 1) for x in values]
         return tuple(items) if t == "tuple" else items
     if t == "array":
         array = arrays.get(str(entry.get("k")))
@@ -192,7 +290,7 @@ def _read_owned(dir_fd: int, name: str, owner: int, limit: int) -> bytes:
         if st.st_size > limit:
             raise ValueError(f"{name} is larger than {limit // (1024 * 1024)} MiB")
         with os.fdopen(os.dup(fd), "rb") as f:
-            return f.read(limit)
+            return f.read(st.st_size)  # no process of the student's is left to grow it
     finally:
         os.close(fd)
 
@@ -223,6 +321,8 @@ def load_export(scratch: Path, owner: int) -> tuple[dict[str, Any] | None, list[
     finally:
         os.close(dir_fd)
         os.close(scratch_fd)
+    if held_json_bytes(values_bytes) > MAX_HELD_JSON_BYTES:
+        return None, ["the exported values were refused: values.json would take too much memory to read"]
     try:
         values = json.loads(values_bytes.decode("utf-8"))
         arrays = np.load(io.BytesIO(arrays_bytes), allow_pickle=False)

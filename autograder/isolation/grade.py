@@ -8,14 +8,18 @@ the kernel writes. This one (``plugin.IsolatedGrading`` puts it in Otter's place
    public-check and export cells, are run by ``execute`` as the student user, in a scratch
    directory, under the grader's clock;
 2. every process of the student user is ended;
-3. the exported values are read back as data (``export.load_export``);
-4. the hidden tests (loaded before step 1) run on them here (``hidden_tests.run``);
+3. the exported values are read back as data (``export.load_export``), each within its budget;
+4. the hidden tests (loaded before step 1) run on them here (``hidden_tests.run``), each question
+   in a child process within its time and memory budget (``hidden_tests.Budget``), none started
+   after the deadline;
 5. results are built from the grader's texts (``IsolatedResults``) and the report of the run
    (``notebook_report``: cells that raised or were stopped, the public checks run again), plugins'
    ``after_grading`` run, and Otter writes results.json.
 
 Nothing is imported after step 1 starts that was not imported before (``imported_late`` in the
-plugin data says so, for the instructor and the tests).
+plugin data says so, for the instructor and the tests). A ``watchdog.Watchdog``, when the plugin
+started one, hears the student's uid and each question's results as they come, so it can write a
+result should this process not finish in time.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,9 +39,14 @@ from autograder.isolation import execute as execution
 from autograder.isolation import export, hidden_tests, notebook_report, public_checks
 from autograder.isolation.results import IsolatedResults, cells_line
 from autograder.isolation.student import IsolationError, StudentUser
+from autograder.isolation.watchdog import Watchdog
 
 PLUGIN_DATA_KEY = "autograder.isolation"
 HEAVY_MODULES = ("tensorflow", "keras")  # what the grading process never loads
+# seconds kept before the deadline for grading the questions once the notebook has run: the
+# notebook's total time is cut short if it would leave less (the full-credit notebook's questions
+# take ~1 s; each may take ``question_timeout``)
+QUESTIONS_RESERVE = 60.0
 
 
 def _prepare(nb: Any, tests: hidden_tests.HiddenTests, seed_variable: str | None, seed: int | None) -> Any:
@@ -80,10 +90,13 @@ def grade_isolated(
     script: bool = False,
     before_execution: Callable[[Any], Any] | None = None,
     after_grading: Callable[[IsolatedResults], Any] | None = None,
+    budget: hidden_tests.Budget | None = None,
+    watchdog: Watchdog | None = None,
 ) -> IsolatedResults:
     """Execute ``submission_path`` as the student user and grade it here (see the module docstring).
 
     ``before_execution`` and ``after_grading`` are the plugins' events, run as Otter runs them.
+    ``budget``: each question's time and memory and the deadline (``None``: unbounded, in process).
     """
     if script:
         source = Path(submission_path).read_text(encoding="utf-8")
@@ -96,6 +109,10 @@ def grade_isolated(
 
     log: list[str] = []
     user = StudentUser.acquire()
+    if watchdog is not None:
+        watchdog.student(user.uid)
+    if budget is not None:  # the notebook leaves time for the questions before the deadline
+        total_timeout = max(0.0, min(total_timeout, budget.deadline - time.monotonic() - QUESTIONS_RESERVE))
     scratch = user.make_scratch()
     try:
         if not script:  # the student's grader.check reads the public tests from the notebook itself
@@ -114,11 +131,15 @@ def grade_isolated(
             raise IsolationError(f"the student's kernel did not start ({ran.kernel_failed})")
         namespace, problems = export.load_export(scratch, user.uid)
         log += problems
-        results = IsolatedResults(list(hidden_tests.run(tests, namespace or {}).values()), notebook=ran.notebook)
+        graded = hidden_tests.run(
+            tests, namespace or {}, budget, on_question=None if watchdog is None else watchdog.graded
+        )
+        log += graded.log
+        results = IsolatedResults(list(graded.files.values()), notebook=ran.notebook)
         report = notebook_report.build(
             ran, tests.parameters, tests.public, namespace, cell_timeout=cell_timeout, scratch=scratch
         )
-        imported_late = sorted(set(sys.modules) - modules_before)
+        imported_late = sorted((set(sys.modules) - modules_before) | graded.imported)
     finally:
         user.remove_scratch(scratch)
         user.release()

@@ -7,17 +7,25 @@ grader's own check (``autograder/checks.py``, the rubric hints); any other excep
 fixed message, so no exception text of any other origin reaches the output. Public test cases
 (0 points) are the student's own checks and run in the kernel, in Jupyter; they are not rerun
 here.
+
+With a ``Budget``, each question's cases run in a child process within ``question_timeout``
+seconds and ``question_memory`` bytes (``bounded``), and no question starts after the grading's
+deadline: a case the budget stopped scores 0 and says why, in the grader's words, and the
+questions after it are graded as usual.
 """
 
 from __future__ import annotations
 
 import ast
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograder import upstream
-from autograder.isolation import public_checks
+from autograder.isolation import bounded, public_checks
+from autograder.isolation.export import NotGradable
 
 if TYPE_CHECKING:
     from autograder.upstream import ExceptionTestFile
@@ -37,6 +45,47 @@ def not_checked(names: list[str]) -> str:
         f"Your {listed} could not be checked: {'it' if len(names) == 1 else 'they'} {verb} not hold what the"
         " notebook's cells make. Re-run the notebook from the top with the cells as given."
     )
+
+
+MiB = 1024 * 1024
+MIN_QUESTION_SECONDS = 1.0  # less than this left before the deadline: the question is not started
+
+
+def stopped_message(ended: str, budget: Budget) -> str:
+    """Why a question's remaining checks score 0, for the student (``bounded``'s ways of ending)."""
+    if ended == bounded.TIME:
+        why = f"checking this question took longer than the grader allows ({budget.seconds:g} s)"
+    elif ended == bounded.MEMORY:
+        why = f"checking this question needed more memory than the grader allows ({budget.memory // MiB} MiB)"
+    elif ended == DEADLINE:
+        return "Not graded: grading ran out of time before this question was reached, so it scores 0."
+    else:
+        why = "the grader's check of this question stopped unexpectedly"
+    return (
+        f"Not graded: {why}, so its remaining checks score 0. An unusually long or large answer or value "
+        "can cause this: keep answers to a paragraph and use the notebook's own cells to compute values."
+    )
+
+
+DEADLINE = "deadline"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one question's hidden tests may use in the grading process, and when grading must end."""
+
+    seconds: float
+    memory: int  # bytes
+    deadline: float  # time.monotonic() after which no question starts
+
+
+@dataclass
+class Graded:
+    """The graded test files, and what the instructor log says about how each question ran."""
+
+    files: dict[str, ExceptionTestFile]
+    log: list[str] = field(default_factory=list)
+    imported: set[str] = field(default_factory=set)  # modules the checks imported (children included)
 
 
 def _student_names(case: Any) -> list[str]:
@@ -87,22 +136,75 @@ def load(test_dir: Path) -> HiddenTests:
     return HiddenTests(files, parameters, public)
 
 
-def run(tests: HiddenTests, namespace: dict[str, Any]) -> dict[str, ExceptionTestFile]:
-    """``name -> test file`` with results of its hidden cases on ``namespace`` (the exported values)."""
-    results = {}
+def _unreadable_value(case: Any, env: dict[str, Any]) -> str:
+    """The message for a case that failed on a value over an export budget (its reason), or ``""``."""
+    for name in _student_names(case):
+        value = env.get(name)
+        if isinstance(value, NotGradable) and value.reason:
+            return f"{name} could not be graded: {value.reason}."
+    return ""
+
+
+def _outcomes(cases: list[Any], env: dict[str, Any]) -> Iterator[tuple[bool, str]]:
+    """``(passed, message)`` of each case on ``env``, one at a time."""
+    for tc in cases:
+        try:
+            upstream.run_case(tc, dict(env))  # a fresh copy: no case leaves anything for the next
+            yield True, PASSED
+        except AssertionError as e:
+            yield False, FAILED + (_unreadable_value(tc, env) or str(e) or not_checked(_student_names(tc)))
+        except MemoryError:  # only bounded runs limit memory: the runner says it ran out
+            raise
+        except Exception:  # its text is not the grader's: never shown; the variables it used are named
+            yield False, FAILED + (_unreadable_value(tc, env) or not_checked(_student_names(tc)))
+
+
+def run(
+    tests: HiddenTests,
+    namespace: dict[str, Any],
+    budget: Budget | None = None,
+    on_question: Callable[[str, list[tuple[bool, str]]], Any] | None = None,
+) -> Graded:
+    """Every test file with the results of its hidden cases on ``namespace`` (the exported values).
+
+    With ``budget``, each file's cases run in a bounded child process (see the module docstring);
+    ``on_question(name, outcomes)`` hears each question's ``(passed, message)`` list once graded.
+    """
+    graded = Graded({})
+    start = time.monotonic()
     for test_file in tests.files:
-        test_file.test_cases = [tc for tc in test_file.test_cases if tc.hidden]
-        test_file.test_case_results = []
+        cases = [tc for tc in test_file.test_cases if tc.hidden]
+        test_file.test_cases = cases
         env = dict.fromkeys(tests.parameters[test_file.name])
         env.update(namespace)
-        for tc in test_file.test_cases:
-            try:
-                upstream.run_case(tc, dict(env))  # a fresh copy: no case leaves anything for the next
-                passed, message = True, PASSED
-            except AssertionError as e:
-                passed, message = False, FAILED + (str(e) or not_checked(_student_names(tc)))
-            except Exception:  # its text is not the grader's: never shown; the variables it used are named
-                passed, message = False, FAILED + not_checked(_student_names(tc))
-            test_file.test_case_results.append(upstream.case_result(tc, message, passed))
-        results[test_file.name] = test_file
-    return results
+        if budget is None:
+            outcomes, ended = list(_outcomes(cases, env)), bounded.DONE
+        else:
+            left = budget.deadline - time.monotonic()
+            if left < MIN_QUESTION_SECONDS:
+                outcomes, ended = [], DEADLINE
+            else:
+                ran = bounded.run_bounded(
+                    lambda cases=cases, env=env: ([p, m] for p, m in _outcomes(cases, env)),
+                    seconds=min(budget.seconds, left),
+                    memory=budget.memory,
+                )
+                outcomes, ended = [(bool(p), str(m)) for p, m in ran.items], ran.ended
+                graded.imported.update(ran.imported)
+                if ended != bounded.DONE:
+                    graded.log.append(
+                        f"{test_file.name}: stopped after {ran.seconds:.1f} s ({ended}), "
+                        f"{len(outcomes)} of {len(cases)} checks done"
+                    )
+        if len(outcomes) < len(cases):
+            reason = FAILED + stopped_message(ended, budget or Budget(0, 0, 0))
+            outcomes += [(False, reason)] * (len(cases) - len(outcomes))
+        test_file.test_case_results = [
+            upstream.case_result(tc, message, passed) for tc, (passed, message) in zip(cases, outcomes, strict=True)
+        ]
+        graded.files[test_file.name] = test_file
+        if on_question is not None:
+            on_question(test_file.name, outcomes)
+    where = "a bounded child process each" if budget is not None else "this process"
+    graded.log.append(f"hidden tests of {len(tests.files)} questions ran in {time.monotonic() - start:.2f} s ({where})")
+    return graded

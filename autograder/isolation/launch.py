@@ -19,6 +19,9 @@ import sys
 PR_SET_NO_NEW_PRIVS = 38
 MAX_PROCESSES = 4096  # tasks (threads count) of the student user: TensorFlow starts one pool per CPU
 MAX_OPEN_FILES = 4096
+# the OOM killer's first choice: when memory runs out, a student process goes, not the grading
+# process (set while root, so where root may, the student cannot lower it again)
+OOM_SCORE_ADJ = b"1000"
 
 
 def _no_new_privs() -> None:
@@ -66,6 +69,11 @@ def prepare(uid: int, gid: int, scratch: str, connection_file: str) -> tuple[str
 
 def drop_privileges(uid: int, gid: int, scratch: str) -> None:
     """Resource limits, then every privilege dropped for good, in ``scratch``."""
+    try:
+        with open("/proc/self/oom_score_adj", "wb") as f:
+            f.write(OOM_SCORE_ADJ)
+    except OSError:
+        pass
     resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

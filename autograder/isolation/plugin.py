@@ -13,12 +13,14 @@ autograder directory is made root-only (``0700``: the student user can neither r
 anything in it: tests, rubrics, grader code, results), an uploaded ``.OTTER_LOG`` (which Otter
 would unpickle next) is deleted, and Otter's execution step is replaced by
 ``grade.grade_isolated`` (``upstream.replace_grade_notebook``: Otter's runner calls the
-replacement after ``before_grading``).
+replacement after ``before_grading``), and, in containerized grading, the watchdog is forked
+(``watchdog.Watchdog``: results.json by ``deadline`` seconds, whatever happens).
 """
 
 from __future__ import annotations
 
 import os
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +33,11 @@ from autograder import upstream
 from autograder.freetext import QUESTIONS
 from autograder.freetext.rubric import load_rubric
 from autograder.isolation import hidden_tests
-from autograder.isolation.grade import PLUGIN_DATA_KEY, grade_isolated
+from autograder.isolation.grade import PLUGIN_DATA_KEY, QUESTIONS_RESERVE, grade_isolated
+from autograder.isolation.hidden_tests import Budget
 from autograder.isolation.student import IsolationError
-from autograder.settings import DeclaredSettings, seconds, setting
+from autograder.isolation.watchdog import Watchdog, seconds_since_process_start
+from autograder.settings import DeclaredSettings, Kind, SettingsError, seconds, setting
 
 MIN_TIMEOUT = 5.0  # below this a kernel cannot even start and import NumPy
 # Otter prints "No log found with which to verify student scores." above this report on every grading
@@ -41,6 +45,23 @@ NO_LOG_NOTE = (
     "Otter's \"No log found with which to verify student scores.\" above is expected: this autograder "
     "deletes the notebook's .OTTER_LOG unread (Otter would unpickle it) and grades by running the notebook."
 )
+MiB = 1024 * 1024
+# Gradescope stops an autograder at 600 s; the deadline leaves room for the container's start
+# before the grading process and for the watchdog to write and stop (it takes about a second)
+OUTER_LIMIT = 600.0
+# the grading process holds ~110 MiB and the kernel is gone when questions are graded: 256 MiB
+# more stays well inside Gradescope's 768 MiB; a question of this lab needs a few MiB
+MIN_QUESTION_MEMORY = 32
+# the last question starts this long before the watchdog's deadline, so grading writes its own
+# results first (the integrity plugin, Otter's summary and the two files take about a second)
+WRITE_RESERVE = 15.0
+
+
+def mebibytes(minimum: int) -> Kind:
+    return Kind(
+        f"a whole number of MiB, at least {minimum}",
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= minimum,
+    )
 
 for _question in QUESTIONS:  # rubrics parsed now, from the grader's files as shipped
     load_rubric(_question)
@@ -56,10 +77,45 @@ class IsolationSettings:
         seconds(minimum=MIN_TIMEOUT),
         "seconds for the whole notebook, so several endless cells still end well inside Gradescope's 10 minutes",
     )
+    question_timeout: float = setting(
+        20.0,
+        seconds(minimum=1),
+        "seconds the hidden tests of one question may run in the grading process (the written-answer reader "
+        "and the checks, on the student's values); past it the question's remaining checks score 0 and say why",
+    )
+    question_memory: int = setting(
+        256,
+        mebibytes(MIN_QUESTION_MEMORY),
+        "MiB the hidden tests of one question may allocate in the grading process; past it the question's "
+        "remaining checks score 0 and say why",
+    )
+    deadline: float = setting(
+        540.0,
+        seconds(minimum=60),
+        f"seconds after the grading process starts by which results.json is written whatever the student's code "
+        f"did: questions not graded by then score 0 and say why (Gradescope stops at {OUTER_LIMIT:g} s)",
+    )
 
 
 class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
     Settings = IsolationSettings
+
+    @classmethod
+    def validate_settings(cls, config: Any) -> IsolationSettings:
+        """The declared checks, and the limits' order: the notebook's time, then the questions', inside the deadline."""
+        settings: IsolationSettings = super().validate_settings(config)
+        if settings.deadline >= OUTER_LIMIT:
+            raise SettingsError(
+                f"{cls.__name__} setting 'deadline': {settings.deadline:g} s is not before Gradescope's "
+                f"{OUTER_LIMIT:g} s limit, so no result would be written in time"
+            )
+        if settings.total_timeout + QUESTIONS_RESERVE + WRITE_RESERVE > settings.deadline:
+            raise SettingsError(
+                f"{cls.__name__}: total_timeout ({settings.total_timeout:g} s) leaves less than "
+                f"{QUESTIONS_RESERVE + WRITE_RESERVE:g} s before the deadline ({settings.deadline:g} s) to grade the "
+                "questions and write the results"
+            )
+        return settings
 
     def __init__(self, submission_path: str, submission_metadata: dict, plugin_config: dict):
         super().__init__(submission_path, submission_metadata, plugin_config)
@@ -75,6 +131,13 @@ class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
             raise upstream.grading_error("the autograder has no tests directory next to the submission")
         tests = self.tests
         autograder_dir = Path.cwd().parent  # Otter runs plugins from <autograder dir>/submission
+        deadline = time.monotonic() + self.settings.deadline - seconds_since_process_start()
+        budget = Budget(self.settings.question_timeout, self.settings.question_memory * MiB, deadline - WRITE_RESERVE)
+        watchdog = None
+        if not getattr(config, "otter_run", False):  # `otter run` is the TA's own process: no outer limit
+            watchdog = Watchdog.start(
+                tests=tests, ag_config=config, results_dir=autograder_dir / "results", seconds=self.settings.deadline
+            )
         os.chmod(autograder_dir, 0o700)
         if os.path.lexists(upstream.OTTER_LOG):  # Otter would unpickle an uploaded log (dill) right after this event
             os.remove(upstream.OTTER_LOG)
@@ -87,6 +150,8 @@ class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
                     tests=tests,
                     cell_timeout=plugin.settings.cell_timeout,
                     total_timeout=plugin.settings.total_timeout,
+                    budget=budget,
+                    watchdog=watchdog,
                     **run_options,
                 )
             except IsolationError as e:

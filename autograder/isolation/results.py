@@ -15,10 +15,19 @@ The one place where text of the student's code appears is ``ERRORS_ENTRY``: a 0-
 visible at upload, listing for each cell that raised the exception's type and message, one line
 each, sanitised and capped (``notebook_report.error_text``), as a code span under a sentence that
 says it is the student's code's message. The grader's summary refers to it and never quotes it.
+
+``write_results`` writes results.json and results.pkl the way Otter's own run does, each file
+atomically: for anything that must leave a result outside Otter's normal path (the watchdog,
+``watchdog.py``; an entry point that refuses a submission).
 """
 
 from __future__ import annotations
 
+import copyreg
+import json
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from otter.test_files import GradingResults
@@ -47,6 +56,16 @@ HOW_TO_FIX = (
     "Cells), export it again and resubmit. If you keep this submission, what those cells did not compute "
     "counts as unanswered."
 )
+# plugin data whose entries become results.json's top-level ``extra_data`` (stored by Gradescope and
+# read by tools, never shown to students): ``add_extra_data``
+EXTRA_DATA_KEY = "results.extra_data"
+
+
+def add_extra_data(results: GradingResults, key: str, value: Any) -> None:
+    """Put ``key: value`` (JSON data) into results.json's ``extra_data``, for the instructor's tools."""
+    extra = dict(results.get_plugin_data(EXTRA_DATA_KEY, {}) or {})
+    extra[key] = value
+    results.set_plugin_data(EXTRA_DATA_KEY, extra)
 
 
 def _listed(items: list[str] | tuple[str, ...]) -> str:
@@ -173,6 +192,12 @@ class IsolatedResults(GradingResults):
     def set_report(self, report: NotebookReport) -> None:
         self.report = report
 
+    def __reduce__(self) -> tuple:
+        # pickled (Otter's results.pkl, which `otter grade` unpickles on the TA's machine) as Otter's
+        # own GradingResults, without this package's report: unpickling needs Otter only
+        state = {k: v for k, v in self.__dict__.items() if k != "report"}
+        return (copyreg._reconstructor, (GradingResults, object, None), state)
+
     def to_gradescope_dict(self, ag_config: Any) -> dict[str, Any]:
         output = super().to_gradescope_dict(ag_config)
         report = self.report
@@ -198,4 +223,57 @@ class IsolatedResults(GradingResults):
             at = next((i + 1 for i, t in enumerate(others) if t.get("name") == PUBLIC_TESTS), 0)
             others.insert(at, errors)
         output["tests"] = others + questions
+        extra = self.get_plugin_data(EXTRA_DATA_KEY, {})
+        if extra:
+            output["extra_data"] = {**output.get("extra_data", {}), **extra}
         return output
+
+
+RESULTS_JSON = "results.json"
+RESULTS_PICKLE = "results.pkl"  # what `otter grade` (its Docker container) and `otter run` read back
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: a reader (Gradescope, ``otter grade``) never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_results(results: GradingResults, ag_config: Any, results_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write ``results`` as Otter's own run does, readable both ways; return the results.json dict.
+
+    ``results.pkl``: a dill pickle of a plain ``GradingResults`` (what ``otter grade`` unpickles
+    from ``/autograder/results/results.pkl``; plain, so unpickling needs Otter only, not this
+    package); ``results.json``: ``results.to_gradescope_dict(ag_config)`` (Gradescope's format,
+    with this package's texts when ``results`` is an ``IsolatedResults``). The pickle is written
+    first, as Otter writes them, so a complete results.json means both are there.
+    """
+    import dill  # Otter's own dependency; imported here, outside the grading process's hot path
+
+    directory = Path(results_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    _write_atomic(directory / RESULTS_PICKLE, dill.dumps(results))  # a plain GradingResults (__reduce__)
+    output = results.to_gradescope_dict(ag_config)
+    _write_atomic(directory / RESULTS_JSON, json.dumps(output, indent=4).encode("utf-8"))
+    return output
+
+
+def complete_results(results_dir: str | os.PathLike[str], since: float = 0.0) -> bool:
+    """Whether ``results_dir`` holds a results.json written at or after ``since`` (epoch) that parses."""
+    path = Path(results_dir) / RESULTS_JSON
+    try:
+        if path.stat().st_mtime < since:
+            return False
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("tests"), list)

@@ -120,6 +120,16 @@ def classify(run: Any, options: Options) -> tuple[Status, str, QuestionScores]:
     return Status.GRADED, " ".join(str(results.get("output") or "").split())[:500], scores
 
 
+def integrity_note(results: Any) -> str:
+    """The scan's notes in results.json's ``extra_data`` as one cell: "review: N note(s)", "N note(s)" or ""."""
+    extra = results.get("extra_data") if isinstance(results, dict) else None
+    integrity = extra.get("integrity") if isinstance(extra, dict) else None
+    if not isinstance(integrity, dict) or not isinstance(integrity.get("notes"), list) or not integrity["notes"]:
+        return ""
+    count = f"{len(integrity['notes'])} note(s)"
+    return f"review: {count}" if integrity.get("review") is True else count
+
+
 def grade_one(sub: Submission, options: Options, key: str, cancel: threading.Event) -> Record | None:
     """Grade one submission in its sandbox; None when the run was cancelled."""
 
@@ -149,6 +159,7 @@ def grade_one(sub: Submission, options: Options, key: str, cancel: threading.Eve
         timeout=options.timeout, memory=options.memory,
         log_tail="" if status == Status.GRADED else run.log[-LOG_TAIL:],
         output=str((run.results or {}).get("output") or ""),
+        integrity=integrity_note(run.results),
     )
 
 

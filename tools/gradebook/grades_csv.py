@@ -5,7 +5,9 @@ its ``GradingResults`` made of the results.json scores, so the columns, the
 ``points-per-question`` first row, the sorting and the number formatting are Otter's. A
 submission that was not graded is a "catastrophic failure" row, as in ``otter grade``: zero
 points and the reason as ``grading_status``. After Otter's columns come ``status`` and
-``reason``, ``reviewed`` (what a TA's decisions changed) and, for Gradescope
+``reason``, ``reviewed`` (what a TA's decisions changed), ``integrity`` (the static scan's notes:
+"review: N note(s)" for code that reaches for the grader, "N note(s)" otherwise; the grading log
+and results.json's ``extra_data`` say what they are; no note changes a score) and, for Gradescope
 exports, ``submission_id``, ``names``, ``sids`` and ``emails``.
 """
 
@@ -38,7 +40,7 @@ __all__ = [
     "write_csv",
 ]
 
-EXTRA_COLUMNS = ["status", "reason", "reviewed"]
+EXTRA_COLUMNS = ["status", "reason", "reviewed", "integrity"]
 IDENTITY_COLUMNS = ["submission_id", "names", "sids", "emails"]
 
 
@@ -88,6 +90,8 @@ def grades_frame(records: list[Record], subs: list[Submission], reviewed: dict[s
     reviewed = reviewed or {}
     df["reviewed"] = [("" if p else reviewed.get(f, "")) for f, p in zip(df[SCORES_DICT_FILE_KEY], is_points,
                                                                           strict=True)]
+    df["integrity"] = [("" if p else by_file[f].integrity) for f, p in zip(df[SCORES_DICT_FILE_KEY], is_points,
+                                                                           strict=True)]
     if any(s.kind == "folder" or s.submitters for s in subs):
         for column in IDENTITY_COLUMNS:
             values = []

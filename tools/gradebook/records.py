@@ -55,6 +55,7 @@ class Record:
     cached: bool = False  # taken from OUT/.state, or from an identical submission, instead of graded
     log_tail: str = ""
     output: str = ""  # results.json's top-level output
+    integrity: str = ""  # the integrity scan's verdict for the instructor (``integrity_note``); never a score
 
     @property
     def total(self) -> float:

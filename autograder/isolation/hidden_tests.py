@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from autograder import upstream
 from autograder.isolation import bounded, public_checks
-from autograder.isolation.export import NotGradable
+from autograder.not_gradable import NotGradable
 
 if TYPE_CHECKING:
     from autograder.upstream import ExceptionTestFile

@@ -29,7 +29,7 @@ def test_the_worker_refuses_to_run_outside_a_sandbox_of_its_own(tmp_path):
     canary = Path("/tmp") / f"warm-canary-{tmp_path.name}"
     canary.write_text("still here")
     try:
-        proc = subprocess.run([sys.executable, "-m", "autograder.isolation.warm", str(tmp_path)],
+        proc = subprocess.run([sys.executable, "-m", "autograder.isolation.fork_server", str(tmp_path)],
                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         assert proc.returncode == 2, proc.stderr
         assert "sandbox" in proc.stderr or "root" in proc.stderr, proc.stderr

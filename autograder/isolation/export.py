@@ -63,12 +63,14 @@ MAX_WEIGHTS = 3  # an LSTM or GRU layer has a kernel, a recurrent kernel and a b
 
 
 def too_long(length: int) -> NotGradable:
+    """A string of ``length`` characters, over ``MAX_STRING_CHARS``: the reason says so."""
     return NotGradable(
         "text", f"it has {length:,} characters, more than the {MAX_STRING_CHARS:,} the grader reads: shorten it"
     )
 
 
 def too_big(items: int) -> NotGradable:
+    """An array of ``items`` numbers, over ``MAX_ARRAY_ITEMS``: the reason says so."""
     return NotGradable("array", f"it has {items:,} numbers, more than the {MAX_ARRAY_ITEMS:,} the grader reads")
 
 

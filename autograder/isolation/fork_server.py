@@ -119,6 +119,8 @@ def _grade(autograder_dir: str, socket_path: str, home: str) -> None:
 
 
 class ForkServer:
+    """Grading jobs from stdin and kernel requests from a root-only socket, each served by a fork."""
+
     def __init__(self, autograder_dir: str) -> None:
         self.autograder_dir = autograder_dir
         self.private = tempfile.mkdtemp(prefix="rnn-forkserver-")  # root only (0700)
@@ -181,6 +183,7 @@ class ForkServer:
                 print(json.dumps({"job": job, "exit": os.waitstatus_to_exitcode(status)}), flush=True)
 
     def serve(self) -> None:
+        """Say ready on stdout, then serve until stdin closes; each finished job is a JSON line on stdout."""
         self.selector.register(sys.stdin, selectors.EVENT_READ, "job")
         self.selector.register(self.listener, selectors.EVENT_READ, "kernel")
         print(json.dumps({"ready": os.getpid()}), flush=True)
@@ -229,6 +232,7 @@ def in_own_sandbox() -> bool:
 
 
 def main(argv: list[str]) -> int:
+    """Refuse to run but as root in a sandbox of its own; else preload and serve ``argv[1]`` (``/autograder``)."""
     if os.geteuid() != 0:
         print("the fork server runs as root (it starts each student's kernel as its own user)",
               file=sys.stderr)

@@ -19,6 +19,7 @@ import sys
 
 
 def main(argv: list[str]) -> int:
+    """Ask the fork server at ``argv[1]`` for a kernel, pass signals on to it, and return when it exits."""
     socket_path, uid, gid, scratch, connection_file = argv[1], int(argv[2]), int(argv[3]), argv[4], argv[5]
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.connect(socket_path)

@@ -58,6 +58,7 @@ WRITE_RESERVE = 15.0
 
 
 def mebibytes(minimum: int) -> Kind:
+    """The kind of a setting in whole MiB, at least ``minimum``."""
     return Kind(
         f"a whole number of MiB, at least {minimum}",
         lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= minimum,
@@ -69,6 +70,8 @@ for _question in QUESTIONS:  # rubrics parsed now, from the grader's files as sh
 
 @dataclass(frozen=True)
 class IsolationSettings:
+    """The plugin's settings in ``otter_config.json``: the notebook's time, each question's budget, the deadline."""
+
     cell_timeout: float = setting(
         60.0, seconds(minimum=MIN_TIMEOUT), "seconds one cell may run before the grader interrupts it"
     )
@@ -98,6 +101,8 @@ class IsolationSettings:
 
 
 class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
+    """The Otter plugin that grades with the student's code isolated (see the module docstring)."""
+
     Settings = IsolationSettings
 
     @classmethod
@@ -125,6 +130,7 @@ class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
         self.tests = hidden_tests.load(Path("tests")) if submission_path and Path("tests").is_dir() else None
 
     def before_grading(self, config: Any) -> None:
+        """Lock the autograder directory, drop an uploaded log, start the watchdog and replace Otter's execution."""
         if getattr(config, "grade_from_log", False):
             raise upstream.grading_error("grade_from_log is not supported: the notebook is always run in isolation.")
         if self.tests is None:

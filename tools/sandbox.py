@@ -306,7 +306,10 @@ def _parents(paths: Sequence[Path]) -> list[str]:
     made: set[Path] = set()
     for path in paths:
         for parent in reversed(path.parents):
-            if len(parent.parts) < 2 or parent.parts[1] in SYSTEM_DIRS + PRIVATE_DIRS or parent in made:
+            top = parent.parts[1:2]
+            # "/", what the system's directories show, and the sandbox's own mounts are there already
+            own = not top or top[0] in SYSTEM_DIRS or (len(parent.parts) == 2 and top[0] in PRIVATE_DIRS)
+            if own or parent in made:
                 continue
             made.add(parent)
             args += ["--perms", PARENT_MODE, "--dir", str(parent)]

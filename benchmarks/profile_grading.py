@@ -11,7 +11,9 @@ student's kernel starting, the notebook's cells (split by the kernel's own clock
 student's cells and the grader's two: the public checks run again and the export), the kernel's
 shutdown and the end of the student's processes, the export read back, the hidden tests (each
 question in a bounded child process), the report and the results written. What is left is Otter's
-own work around them (its configuration, the zip unpacked, the summary it prints). Needs root.
+own work around them (its configuration, the zip unpacked, the summary it prints). Alternated with
+each run, the floor of ``bench_floor.py`` (``jupyter execute`` of the cells grading runs) is sampled
+the same way: Jupyter's import, the notebook's run, its cells by the kernel's clock. Needs root.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 import dill
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tools.build import autograder_zip
 from tools.submissions import build_submission
@@ -77,18 +80,22 @@ def _step(frames: list[tuple[str, str]]) -> str:
     return found
 
 
-def steps_of(raw: str) -> dict[str, float]:
-    """Seconds per step of the main thread, from py-spy's raw output (``--threads``)."""
+def _main_thread(raw: str) -> list[tuple[list[tuple[str, str]], int]]:
+    """The main thread's samples in py-spy's raw output (``--threads``): (frames, count)."""
     stacks = []
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
         thread, *frames = stack.split(";")
         stacks.append((thread, [_frame(f) for f in frames], int(count)))
     main = next(t.split(":")[0] for t, _, _ in stacks if t.endswith(": MainThread"))
+    return [(frames, count) for thread, frames, count in stacks if thread.split(":")[0] == main]
+
+
+def steps_of(raw: str) -> dict[str, float]:
+    """Seconds per step of the grading process's main thread."""
     seconds: Counter[str] = Counter()
-    for thread, frames, count in stacks:
-        if thread.split(":")[0] == main:
-            seconds[_step(frames)] += count / RATE
+    for frames, count in _main_thread(raw):
+        seconds[_step(frames)] += count / RATE
     return {step: seconds[step] for step, *_ in STEPS} | {REST: seconds[REST], NO_FRAME: seconds[NO_FRAME]}
 
 
@@ -132,6 +139,51 @@ def profile_once(submission: Path, zip_path: Path) -> dict[str, float]:
     }
 
 
+def steps_of_floor(raw: str) -> dict[str, float]:
+    """Seconds of ``jupyter execute``'s main thread: its import, the notebook's run, its start and exit."""
+    seconds: Counter[str] = Counter()
+    for frames, count in _main_thread(raw):
+        functions = [function for function, _ in frames]
+        if not functions:
+            step = NO_FRAME
+        elif "NbClientApp.run_notebook" in functions:
+            step = "the notebook's run (kernel started, cells, kernel shut down)"
+        elif "_find_and_load" in functions:
+            step = "Jupyter's import (nbclient, nbformat and jsonschema, jupyter_client)"
+        else:
+            step = "Jupyter's own work around them"
+        seconds[step] += count / RATE
+    return dict(sorted(seconds.items()))
+
+
+def profile_floor(floor: Path) -> dict[str, float]:
+    """One ``jupyter execute`` of the floor notebook, sampled (``jupyter-execute``: the same app, one process)."""
+    spy = Path(sys.executable).with_name("py-spy")
+    execute = Path(sys.executable).with_name("jupyter-execute")
+    with tempfile.TemporaryDirectory(prefix="profile-floor-") as tmp:
+        notebook = Path(tmp) / floor.name
+        notebook.write_bytes(floor.read_bytes())
+        raw = Path(tmp) / "samples.txt"
+        command = [str(spy), "record", "--format", "raw", "--rate", str(RATE), "--idle", "--threads",
+                   "--output", str(raw), "--", str(execute), "--allow-errors", "--inplace", str(notebook)]
+        start = time.perf_counter()
+        subprocess.run(command, cwd=tmp, check=True, capture_output=True)
+        wall = time.perf_counter() - start
+        steps = steps_of_floor(raw.read_text())
+        import nbformat
+
+        student, _ = cell_seconds(nbformat.read(notebook, as_version=4))
+    return {**steps, "  of the run: the cells (kernel's clock)": student, "sampled in all": sum(steps.values()),
+            "wall time (py-spy included)": wall}
+
+
+def _table(runs: list[dict[str, float]]) -> None:
+    width = max(len(step) for run in runs for step in run)
+    for step in dict.fromkeys(step for run in runs for step in run):
+        values = [run.get(step, 0.0) for run in runs]
+        print(f"{step:<{width}}  {statistics.median(values):6.2f} s  {[round(v, 2) for v in values]}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -143,13 +195,19 @@ def main() -> int:
         return 2
     zip_path = (args.zip or autograder_zip()).resolve()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    from bench_floor import floor_notebook
+
     with tempfile.TemporaryDirectory() as tmp:
         submission = build_submission("full_credit", Path(tmp))
-        runs = [profile_once(submission, zip_path) for _ in range(args.repeat)]
-    width = max(map(len, runs[0]))
-    for step in runs[0]:
-        values = [run[step] for run in runs]
-        print(f"{step:<{width}}  {statistics.median(values):6.2f} s  {[round(v, 2) for v in values]}")
+        floor = floor_notebook(submission, Path(tmp) / "floor.ipynb")
+        runs, floors = [], []
+        for _ in range(args.repeat):  # alternated, so the machine's noise falls on both
+            runs.append(profile_once(submission, zip_path))
+            floors.append(profile_floor(floor))
+    print("otter run (the grading process):")
+    _table(runs)
+    print("jupyter execute of the cells grading runs (the floor):")
+    _table(floors)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

@@ -31,7 +31,7 @@ from otter.plugins import AbstractOtterPlugin
 
 import autograder.checks  # noqa: F401 - loaded now, before student code, as everything the tests use
 from autograder import upstream
-from autograder.freetext import QUESTIONS
+from autograder.freetext import QUESTIONS, lookalikes
 from autograder.freetext.rubric import load_rubric
 from autograder.isolation import hidden_tests
 from autograder.isolation.grade import PLUGIN_DATA_KEY, QUESTIONS_RESERVE, grade_isolated
@@ -67,6 +67,7 @@ def mebibytes(minimum: int) -> Kind:
 
 for _question in QUESTIONS:  # rubrics parsed now, from the grader's files as shipped
     load_rubric(_question)
+lookalikes.load_tables()  # which the reader loads only for an answer with letters of other scripts
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from autograder.isolation.export import NotGradable
+from autograder.not_gradable import NotGradable
 from autograder.recurrent_model import RecurrentModel, UnsupportedModel
 
 F = TypeVar("F", bound=Callable[..., Any])

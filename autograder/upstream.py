@@ -255,7 +255,7 @@ def write_not_graded(path: str, reason: str) -> None:
 
 
 def load_otter() -> None:
-    """Import what ``run_autograder`` runs (the batch grader's warm worker does it once, up front)."""
+    """Import what ``run_autograder`` runs (a batch worker's fork server does it once, up front)."""
     from otter.run.run_autograder import main  # noqa: F401
 
 

@@ -104,6 +104,39 @@ def test_sandbox_mounts_root_read_only_host_no_network(tmp_path: Path):
     assert (root / "ok").exists()
 
 
+@pytest.mark.parametrize("packages", ["read_only", "writable"])
+def test_sandbox_shows_nothing_of_the_checkout_but_its_venv(tmp_path: Path, packages: str):
+    """The checkout's solutions, rubrics and dist/ are world-readable on most machines: none is there."""
+    venv = Path(sys.prefix)
+    assert ROOT in venv.parents, "the test runs from the checkout's own venv"
+    code = (
+        "import json, os, sys\n"
+        f"root, venv = {str(ROOT)!r}, {str(venv)!r}\n"
+        "seen = {}\n"
+        "for path in [root, *(os.path.join(root, p) for p in ('assignment/rnn_states.ipynb', 'autograder/rubrics',"
+        " 'solutions/full_credit.yaml', 'dist', 'tools', 'tests')), '/home', '/srv', '/opt', '/var', '/mnt']:\n"
+        "    try:\n"
+        "        seen[path] = sorted(os.listdir(path)) if os.path.isdir(path) else open(path).read(20)\n"
+        "    except OSError as e:\n"
+        "        seen[path] = type(e).__name__\n"
+        "seen['numpy'] = __import__('numpy').__file__.startswith(venv)\n"
+        # the directories above the checkout hold only the way to it
+        "seen['above'] = [sorted(os.listdir(p)) for p in [os.path.dirname(root)] if p != '/']\n"
+        "print(json.dumps(seen))\n"
+    )
+    log = tmp_path / "log"
+    root = tmp_path / "root"
+    root.mkdir()
+    result = run([str(venv / "bin" / "python"), "-c", code], root=root, timeout=60, output=log,
+                 **{packages: [venv]})
+    assert result.returncode == 0, log.read_text()
+    seen = json.loads(log.read_text().splitlines()[-1])
+    assert seen.pop("numpy") is True, "the venv's packages are there"
+    assert seen.pop(str(ROOT)) == [venv.name], "of the checkout, only the venv"
+    assert seen.pop("above") in ([], [[ROOT.name]]), "nothing next to the checkout"
+    assert set(seen.values()) == {"FileNotFoundError"}, seen
+
+
 def test_sandbox_packages_are_writable_as_on_gradescope_and_the_host_is_untouched(tmp_path: Path):
     venv = Path(sys.prefix)
     marker = venv / "written-by-the-sandbox"

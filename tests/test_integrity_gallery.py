@@ -148,16 +148,21 @@ def test_quiet_cases_avoid_every_name_the_scan_knows(name):
     assert scan.scan_notebook(nb, set(), allowed_magics=set(HONEST_MAGICS)) == []
 
 
-def _honest_score(case: dict, graded, honest, tmp_path: Path) -> float:
-    """What the honest submission the case starts from scores: its base, or its honest twin."""
-    base, full_credit_score = honest
-    twin = case.get("honest")
-    if case.get("base", FULL_CREDIT) == FULL_CREDIT and not twin:
-        return full_credit_score
-    twin = {"base": case.get("base", FULL_CREDIT), **(twin or {})}
+def _honest_run(case: dict, graded, honest, tmp_path: Path):
+    """The case's honest twin (its base with the twin's answers and cells), graded."""
+    base, _ = honest
+    twin = {"base": case.get("base", FULL_CREDIT), **case.get("honest", {})}
     run, _ = graded(_inject(base, twin, tmp_path / "honest.ipynb"))
     assert run.valid, run.problems
-    return run.score
+    return run
+
+
+def _honest_score(case: dict, graded, honest, tmp_path: Path) -> float:
+    """What the honest submission the case starts from scores: its base, or its honest twin."""
+    _, full_credit_score = honest
+    if case.get("base", FULL_CREDIT) == FULL_CREDIT and not case.get("honest"):
+        return full_credit_score
+    return _honest_run(case, graded, honest, tmp_path).score
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -170,6 +175,8 @@ def test_hostile_submission_gains_nothing_and_leaks_nothing(name, honest, graded
     limit = honest_score - case.get("withheld", 0)
     print(f"{name}: {run.score:g} (honest {honest_score:g}, at most {limit:g}) in {run.sandbox.wall_time:.1f} s")
     assert run.score <= limit, (name, run.score, honest_score, case.get("withheld", 0))
+    if case["class"] == "host":  # it found nothing of the grader's to copy: exactly its honest twin's score
+        assert run.question_scores == _honest_run(case, graded, honest, tmp_path).question_scores, name
     # the grader's results.json, in well under the limit, whatever the submission did to time or memory
     assert run.sandbox.wall_time < WELL_UNDER and not run.sandbox.timed_out, run.sandbox.wall_time
     assert not run.sandbox.oom_killed

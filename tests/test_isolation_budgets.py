@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from autograder.isolation import bounded, hidden_tests
-from autograder.isolation.export import NotGradable
 from autograder.isolation.results import complete_results, write_results
 from autograder.isolation.watchdog import GRACE
+from autograder.not_gradable import NotGradable
 
 MiB = 1024 * 1024
 

@@ -208,7 +208,7 @@ def _results(report: NotebookReport) -> dict:
         "    assert False, 'lstm_seq_model is not defined: fill in and run the cell that builds it.'\n"
     )
     tests = hidden_tests.HiddenTests([upstream.parse_test_file(source, "./tests/q6.py")], {"q6": {"lstm_seq_model"}})
-    results = IsolatedResults(list(hidden_tests.run(tests, {}).values()), notebook=nbformat.v4.new_notebook())
+    results = IsolatedResults(list(hidden_tests.run(tests, {}).files.values()), notebook=nbformat.v4.new_notebook())
     results.set_report(report)
     config = AutograderConfig({"show_hidden": True, "force_public_test_summary": True})
     return results.to_gradescope_dict(config)
@@ -260,7 +260,7 @@ def test_questions_come_in_the_notebooks_order():
         for q in ("q1", "q10", "q2")
     ]
     tests = hidden_tests.HiddenTests(files, {q: {"x"} for q in ("q1", "q10", "q2")})
-    results = IsolatedResults(list(hidden_tests.run(tests, {}).values()), notebook=nbformat.v4.new_notebook())
+    results = IsolatedResults(list(hidden_tests.run(tests, {}).files.values()), notebook=nbformat.v4.new_notebook())
     config = AutograderConfig({"show_hidden": True, "force_public_test_summary": True})
     assert [t["name"] for t in results.to_gradescope_dict(config)["tests"]] == ["Public Tests", "q1", "q2", "q10"]
 

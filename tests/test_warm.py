@@ -29,7 +29,7 @@ def test_the_worker_refuses_to_run_outside_a_sandbox_of_its_own(tmp_path):
     canary = Path("/tmp") / f"warm-canary-{tmp_path.name}"
     canary.write_text("still here")
     try:
-        proc = subprocess.run([sys.executable, "-m", "autograder.isolation.warm", str(tmp_path)],
+        proc = subprocess.run([sys.executable, "-m", "autograder.isolation.fork_server", str(tmp_path)],
                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         assert proc.returncode == 2, proc.stderr
         assert "sandbox" in proc.stderr or "root" in proc.stderr, proc.stderr
@@ -67,9 +67,14 @@ def test_hostile_gallery_through_the_batch_grader(ag_zip, submissions, grade, tm
     folder.mkdir()
     base = submissions["full_credit"]
     honest = grade(base).scores
+    twins = {}  # a case that starts from another base, or has an honest twin: that twin, graded alongside
     for i, name in enumerate(sorted(CASES)):
-        _inject(base, CASES[name], folder / f"{i:02d}a_{name}.ipynb")
+        case = CASES[name]
+        _inject(base, case, folder / f"{i:02d}a_{name}.ipynb")
         _distinct(base, i, folder / f"{i:02d}b_honest.ipynb")
+        if case.get("base", "full_credit") != "full_credit" or case.get("honest"):
+            twin = {"base": case.get("base", "full_credit"), **case.get("honest", {})}
+            twins[f"{i:02d}a_{name}.ipynb"] = _inject(base, twin, folder / f"{i:02d}c_twin.ipynb").name
     out = tmp_path / "out"
     proc = subprocess.run(
         [sys.executable, "-m", "tools.batch", str(folder), "--out", str(out), "--zip", str(ag_zip),
@@ -84,8 +89,16 @@ def test_hostile_gallery_through_the_batch_grader(ag_zip, submissions, grade, tm
         scores = {q: float(row[q]) for q in honest}
         if file.endswith("_honest.ipynb"):
             assert scores == {q: float(s) for q, (s, _) in honest.items()}, (file, row["reason"])
+        elif file.endswith("_twin.ipynb"):
+            continue
         else:
             assert all(scores[q] <= honest[q][0] for q in honest), (file, scores)
+            if file in twins:  # no more than its honest twin
+                twin = {q: float(rows[twins[file]][q]) for q in honest}
+                case = CASES[file[4:-len(".ipynb")]]
+                assert sum(scores.values()) <= sum(twin.values()) - case.get("withheld", 0), (file, scores, twin)
+                if case["class"] == "host":  # found nothing of the grader's: exactly the twin's scores
+                    assert scores == twin, (file, scores, twin)
     # what students would see (results.json's output) holds no secret, and no student text reached the
     # grade sheet or that output (the review sheet shows answers as written, escaped, by design)
     outputs = [json.loads(p.read_text()).get("output", "") for p in (out / ".state").glob("*.json")]

@@ -1,9 +1,16 @@
 """Run a command in a throw-away bubblewrap sandbox under cgroup v1 memory and CPU limits.
 
-The sandbox sees the host file system read-only, a private ``/tmp``, no network, its own PID
-namespace, and one writable directory of the caller (``root``) mounted at ``mount_point``
-(e.g. a temporary directory shown to the command as ``/autograder``). Nothing is bound at the
-mount point's real host path, so the host's own ``/autograder`` (if any) is never touched.
+The sandbox sees only what grading needs of the host, read-only: the system's directories
+(``SYSTEM_DIRS``: programs, libraries, ``/etc``, ``/sys``), the Python installation this process
+runs on (``PYTHON_INSTALLATION``, a venv's base) and the directories the caller names
+(``read_only``, ``writable``: the venv). Nothing else of the host is there: not ``/home``,
+``/root``, ``/srv``, ``/opt`` or ``/work``, so not the checkout the tools run from, whose master
+notebook, rubrics and ``dist/`` a student's code could otherwise read (the student user can read
+what is world-readable). Each shown directory's parents are made for it, traversable (``0711``)
+and empty. It also has a private ``/tmp``, no network, its own PID namespace, and one writable
+directory of the caller (``root``) mounted at ``mount_point`` (e.g. a temporary directory shown to
+the command as ``/autograder``). Nothing is bound at the mount point's real host path, so the
+host's own ``/autograder`` (if any) is never touched.
 
 Before ``bwrap`` starts, the process is moved into fresh child cgroups (memory and cpu
 controllers, created under the caller's own cgroups) so the whole process tree is held to
@@ -26,6 +33,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -41,6 +49,13 @@ __all__ = ["SandboxError", "SandboxResult", "parse_size", "require_bwrap", "run"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CPU_PERIOD_US = 100_000
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# the host's top-level directories shown read-only (those that exist; a merged-/usr system's /bin,
+# /lib, ... are symlinks and stay symlinks): programs, libraries, configuration and the kernel's /sys
+SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "sys")
+PRIVATE_DIRS = ("proc", "dev", "tmp")  # the sandbox's own
+# the Python a venv is made from (Debian: /usr; pyenv: under /root): shown read-only
+PYTHON_INSTALLATION = Path(os.path.realpath(sys.base_prefix))
+PARENT_MODE = "0711"  # directories made to reach a shown one: traversable, not listable
 
 
 class SandboxError(Exception):
@@ -285,6 +300,22 @@ class _Overlays:
             shutil.rmtree(self.work, ignore_errors=True)
 
 
+def _parents(paths: Sequence[Path]) -> list[str]:
+    """``bwrap`` arguments that make each path's missing parents (traversable, ``PARENT_MODE``)."""
+    args: list[str] = []
+    made: set[Path] = set()
+    for path in paths:
+        for parent in reversed(path.parents):
+            top = parent.parts[1:2]
+            # "/", what the system's directories show, and the sandbox's own mounts are there already
+            own = not top or top[0] in SYSTEM_DIRS or (len(parent.parts) == 2 and top[0] in PRIVATE_DIRS)
+            if own or parent in made:
+                continue
+            made.add(parent)
+            args += ["--perms", PARENT_MODE, "--dir", str(parent)]
+    return args
+
+
 def _bwrap_command(
     bwrap: str,
     command: Sequence[str],
@@ -296,22 +327,21 @@ def _bwrap_command(
     writable: Sequence[tuple[Path, Path]] = (),
 ) -> list[str]:
     args = [bwrap, "--tmpfs", "/"]
-    hidden = {"proc", "dev", "tmp", Path(mount_point).parts[1]}
-    for entry in sorted(os.listdir("/")):
-        if entry in hidden:
-            continue
+    for entry in SYSTEM_DIRS:
         path = f"/{entry}"
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             args += ["--ro-bind", path, path]
+    system = tuple(f"/{entry}/" for entry in SYSTEM_DIRS)
+    shown = [p for p in (PYTHON_INSTALLATION, *read_only) if not f"{p}/".startswith(system)]
     args += [
         "--proc", "/proc",
         "--dev", "/dev",
         "--tmpfs", "/dev/shm",
         "--tmpfs", "/tmp",
-        # host paths the command needs even where a private mount hides them (a clone under /tmp)
-        *[arg for path in read_only for arg in ("--ro-bind", str(path), str(path))],
+        *_parents([*shown, *(path for path, _ in writable)]),
+        *[arg for path in shown for arg in ("--ro-bind", str(path), str(path))],
         *[arg for path, view in writable for arg in ("--bind", str(view), str(path))],
         "--bind", str(root), mount_point,
         "--remount-ro", "/",
@@ -343,7 +373,8 @@ def run(
     """Run ``command`` in the sandbox and return what happened (by default at Gradescope's limits).
 
     Args:
-        command: argv, as seen inside the sandbox (host paths are visible read-only).
+        command: argv, as seen inside the sandbox (the system's directories, the Python installation
+            and ``read_only`` are visible read-only at their host paths; nothing else of the host).
         root: host directory mounted read-write at ``mount_point``; the only writable place
             besides the sandbox's private ``/tmp`` (a tmpfs, charged to the memory limit).
         memory: memory limit in bytes for the whole process tree (``parse_size("1G")``).
@@ -353,8 +384,9 @@ def run(
         cwd: working directory inside (default ``mount_point``).
         output: file receiving the command's stdout and stderr (default: inherited).
         sample_processes: also record the peak anonymous RSS of each process (by command line).
-        read_only: host directories to show read-only at the same path even where the sandbox's
-            own mounts would hide them (e.g. a virtual environment under ``/tmp``).
+        read_only: host directories to show read-only at the same path (e.g. the virtual
+            environment the command runs in), also where the sandbox's own mounts would hide them
+            (a virtual environment under ``/tmp``).
         writable: host directories to show writable at the same path, as a copy-on-write overlay
             thrown away afterwards (Gradescope's installed packages are writable by root).
     """
@@ -363,7 +395,8 @@ def run(
     root = Path(root).resolve()
     if not root.is_dir():
         raise SandboxError(f"{root} is not a directory")
-    if not mount_point.startswith("/") or mount_point.rstrip("/") in {"", "/proc", "/dev", "/tmp"}:
+    top = Path(mount_point).parts[1:2]
+    if not mount_point.startswith("/") or not top or top[0] in SYSTEM_DIRS + PRIVATE_DIRS:
         raise SandboxError(f"bad mount point {mount_point!r}")
     if env is None:
         env = {"PATH": DEFAULT_PATH, "HOME": "/tmp", "LANG": "C.UTF-8"}

@@ -35,6 +35,11 @@ def _tables():
     return confusables.confusables_data, categories.alias
 
 
+def load_tables() -> None:
+    """Load the table now: the grading process does, so that it imports nothing once student code runs."""
+    _tables()
+
+
 @lru_cache(maxsize=4096)
 def latin_twin(ch: str) -> str | None:
     """The ASCII letter ``ch`` imitates, in ``ch``'s case, or None."""

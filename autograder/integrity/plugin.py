@@ -28,6 +28,8 @@ EXTRA_DATA_NAME = "integrity"  # results.json: extra_data["integrity"] = {"revie
 
 
 class IntegrityPlugin(DeclaredSettings, AbstractOtterPlugin):
+    """The Otter plugin of the advisory scan: notes for the instructor, never a score changed."""
+
     Settings = policy.Policy
 
     def __init__(self, submission_path: str, submission_metadata: dict, plugin_config: dict):
@@ -39,6 +41,7 @@ class IntegrityPlugin(DeclaredSettings, AbstractOtterPlugin):
         self.decision: policy.Decision | None = None
 
     def before_execution(self, submission: Any) -> Any:
+        """Scan the notebook as the student submitted it (before other plugins add cells); pass it on unchanged."""
         import nbformat
 
         # what the student submitted (other plugins may add cells to ``submission``)
@@ -54,6 +57,7 @@ class IntegrityPlugin(DeclaredSettings, AbstractOtterPlugin):
         return submission
 
     def after_grading(self, results: Any) -> None:
+        """Add what isolated grading observed to the findings; put the notes in ``extra_data`` and the plugin data."""
         observed = results.get_plugin_data(ISOLATION_DATA, {}) or {}
         if observed.get("kernel_died"):
             self.dynamic.append(("kernel_died", None))

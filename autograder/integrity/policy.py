@@ -63,12 +63,16 @@ class Policy:
 
 @dataclass
 class Flag:
+    """One note on a submission for the instructor, and whether it puts the submission up for review."""
+
     reason: str  # grader text (categories and constructs, never the student's code)
     level: str  # NOTE or REVIEW
 
 
 @dataclass
 class Decision:
+    """What the scan of one submission comes to: its notes (none changes a score)."""
+
     flags: list[Flag] = field(default_factory=list)
 
     @property
@@ -77,6 +81,7 @@ class Decision:
 
     @property
     def review(self) -> bool:
+        """Whether a note puts the submission on the instructor's review list."""
         return any(f.level == REVIEW for f in self.flags)
 
 

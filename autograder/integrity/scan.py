@@ -239,6 +239,8 @@ GRADER_PATH_MARKERS = (
 
 @dataclass(frozen=True)
 class Finding:
+    """A construct of the submission's code that the scan names (``CATEGORIES``), and where it is."""
+
     category: str
     cell: int  # index of the code cell in the submission notebook (0-based, all cells counted)
     line: int  # line in the cell (1-based, after IPython's transformation)
@@ -246,6 +248,7 @@ class Finding:
     targets: tuple[str, ...] = field(default=())  # names assigned by the flagged statement
 
     def describe(self) -> str:
+        """The finding in the instructor's log: cell, line, category and what was found (no student text)."""
         return f"cell {self.cell + 1}, line {self.line}: {CATEGORIES.get(self.category, self.category)} ({self.detail})"
 
     def to_dict(self) -> dict[str, Any]:

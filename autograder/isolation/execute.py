@@ -1,9 +1,10 @@
 """Execute a submission in a kernel that runs as the student user, under the grader's own clock.
 
 The kernel is started through a kernelspec whose argv is ``launch.py`` (privileges dropped before
-``ipykernel`` starts), in the student's scratch directory; under the batch grader's warm worker
-(``warm.py``), whose socket the environment names, the argv is ``warm_client.py`` instead, and the
-worker forks the kernel, taking the same steps, from a process with TensorFlow already imported.
+``ipykernel`` starts), in the student's scratch directory; under a batch worker's fork server
+(``fork_server.py``), whose socket the environment names, the argv is ``launch_forked.py`` instead,
+and the fork server forks the kernel, taking the same steps, from a process with TensorFlow already
+imported.
 Cells run one at a time with
 ``nbclient``: each gets ``min(cell_timeout, time left of total_timeout)`` seconds (at least
 ``MIN_CELL_TIMEOUT``) measured here; a cell past its time is interrupted and execution goes on
@@ -43,8 +44,8 @@ except ImportError:  # pragma: no cover - psutil is optional for jupyter_client
 
 KERNEL_NAME = "rnn-student"
 LAUNCHER = Path(__file__).resolve().with_name("launch.py")
-WARM_CLIENT = Path(__file__).resolve().with_name("warm_client.py")
-SOCKET_ENV = "RNN_GRADING_FORKSERVER"  # set by warm.py for the grading processes it forks
+FORKED_LAUNCHER = Path(__file__).resolve().with_name("launch_forked.py")
+SOCKET_ENV = "RNN_GRADING_FORKSERVER"  # set by fork_server.py for the grading processes it forks
 MIN_CELL_TIMEOUT = 5.0
 STARTUP_TIMEOUT = 120
 TIMEOUT_REPLY = {"ename": "GradingTimeout", "evalue": "stopped by the grader's timer", "traceback": []}
@@ -123,8 +124,8 @@ class Execution:
 def _kernelspec(spec_dir: Path, user: StudentUser, scratch: Path) -> None:
     kernel = spec_dir / KERNEL_NAME
     kernel.mkdir(parents=True)
-    warm = os.environ.get(SOCKET_ENV, "")
-    start = [str(WARM_CLIENT), warm] if warm and os.path.exists(warm) else [str(LAUNCHER)]
+    server = os.environ.get(SOCKET_ENV, "")
+    start = [str(FORKED_LAUNCHER), server] if server and os.path.exists(server) else [str(LAUNCHER)]
     argv = [sys.executable, "-I", *start, str(user.uid), str(user.gid), str(scratch), "{connection_file}"]
     spec = {"argv": argv, "display_name": "Student (unprivileged)", "language": "python"}
     (kernel / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")

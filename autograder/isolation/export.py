@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.not_gradable import NotGradable
 from autograder.recurrent_model import RecurrentModel, UnsupportedModel
 from autograder.upstream import KERAS_FUNCTIONAL
 
@@ -61,26 +62,15 @@ HELD_ITEM_BYTES = 8  # what an item costs once the checks convert it to float64
 MAX_WEIGHTS = 3  # an LSTM or GRU layer has a kernel, a recurrent kernel and a bias
 
 
-class NotGradable:
-    """Stands for a value that could not be exported as data (or read back from it)."""
-
-    __slots__ = ("kind", "reason")
-
-    def __init__(self, kind: str = "value", reason: str = ""):
-        self.kind = kind
-        self.reason = reason  # grader text, never the student's
-
-    def __repr__(self) -> str:
-        return "<a value that could not be graded>"
-
-
 def too_long(length: int) -> NotGradable:
+    """A string of ``length`` characters, over ``MAX_STRING_CHARS``: the reason says so."""
     return NotGradable(
         "text", f"it has {length:,} characters, more than the {MAX_STRING_CHARS:,} the grader reads: shorten it"
     )
 
 
 def too_big(items: int) -> NotGradable:
+    """An array of ``items`` numbers, over ``MAX_ARRAY_ITEMS``: the reason says so."""
     return NotGradable("array", f"it has {items:,} numbers, more than the {MAX_ARRAY_ITEMS:,} the grader reads")
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from autograder import upstream
 from autograder.isolation import bounded, public_checks
-from autograder.isolation.export import NotGradable
+from autograder.not_gradable import NotGradable
 
 if TYPE_CHECKING:
     from autograder.upstream import ExceptionTestFile
@@ -100,12 +100,15 @@ class TestsError(RuntimeError):
 
 @dataclass
 class HiddenTests:
+    """The parsed test files, the student variables their hidden cases take, and their public checks."""
+
     files: list[ExceptionTestFile]
     parameters: dict[str, set[str]]  # test file name -> the names its hidden cases take
     public: list[public_checks.PublicCheck] = field(default_factory=list)  # run again in the kernel
 
     @property
     def names(self) -> list[str]:
+        """Every variable a hidden case takes, sorted: what the export carries out of the kernel."""
         return sorted(set().union(*self.parameters.values())) if self.parameters else []
 
 

@@ -99,6 +99,7 @@ def silence() -> None:
 
 
 def main(argv: list[str]) -> None:
+    """``launch.py UID GID SCRATCH CONNECTION_FILE``: prepare, drop privileges and exec ipykernel."""
     uid, gid, scratch, connection_file = int(argv[1]), int(argv[2]), argv[3], argv[4]
     own_connection, env = prepare(uid, gid, scratch, connection_file)
     drop_privileges(uid, gid, scratch)

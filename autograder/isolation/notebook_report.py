@@ -107,6 +107,7 @@ def assigned(source: str) -> set[str]:
 
 
 def question_key(question: str) -> tuple[int, str]:
+    """Sort key of a question's name in the notebook's order (``q2`` before ``q10``)."""
     digits = "".join(ch for ch in question if ch.isdigit())
     return (int(digits) if digits else 10**6, question)
 
@@ -139,6 +140,7 @@ class NotebookReport:
     questions: tuple[str, ...] = field(default=())
 
     def problems_for(self, question: str) -> list[CellProblem]:
+        """The cells that did not finish and computed something ``question``'s hidden tests take."""
         return [p for p in self.problems if question in p.questions]
 
 

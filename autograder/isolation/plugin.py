@@ -19,6 +19,7 @@ replacement after ``before_grading``), and, in containerized grading, the watchd
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 import traceback
@@ -30,7 +31,7 @@ from otter.plugins import AbstractOtterPlugin
 
 import autograder.checks  # noqa: F401 - loaded now, before student code, as everything the tests use
 from autograder import upstream
-from autograder.freetext import QUESTIONS
+from autograder.freetext import QUESTIONS, lookalikes
 from autograder.freetext.rubric import load_rubric
 from autograder.isolation import hidden_tests
 from autograder.isolation.grade import PLUGIN_DATA_KEY, QUESTIONS_RESERVE, grade_isolated
@@ -58,6 +59,7 @@ WRITE_RESERVE = 15.0
 
 
 def mebibytes(minimum: int) -> Kind:
+    """The kind of a setting in whole MiB, at least ``minimum``."""
     return Kind(
         f"a whole number of MiB, at least {minimum}",
         lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= minimum,
@@ -65,10 +67,13 @@ def mebibytes(minimum: int) -> Kind:
 
 for _question in QUESTIONS:  # rubrics parsed now, from the grader's files as shipped
     load_rubric(_question)
+lookalikes.load_tables()  # which the reader loads only for an answer with letters of other scripts
 
 
 @dataclass(frozen=True)
 class IsolationSettings:
+    """The plugin's settings in ``otter_config.json``: the notebook's time, each question's budget, the deadline."""
+
     cell_timeout: float = setting(
         60.0, seconds(minimum=MIN_TIMEOUT), "seconds one cell may run before the grader interrupts it"
     )
@@ -98,6 +103,8 @@ class IsolationSettings:
 
 
 class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
+    """The Otter plugin that grades with the student's code isolated (see the module docstring)."""
+
     Settings = IsolationSettings
 
     @classmethod
@@ -125,6 +132,7 @@ class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
         self.tests = hidden_tests.load(Path("tests")) if submission_path and Path("tests").is_dir() else None
 
     def before_grading(self, config: Any) -> None:
+        """Lock the autograder directory, drop an uploaded log, start the watchdog and replace Otter's execution."""
         if getattr(config, "grade_from_log", False):
             raise upstream.grading_error("grade_from_log is not supported: the notebook is always run in isolation.")
         if self.tests is None:
@@ -133,6 +141,11 @@ class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
         autograder_dir = Path.cwd().parent  # Otter runs plugins from <autograder dir>/submission
         deadline = time.monotonic() + self.settings.deadline - seconds_since_process_start()
         budget = Budget(self.settings.question_timeout, self.settings.question_memory * MiB, deadline - WRITE_RESERVE)
+        # Everything loaded so far (Otter, the grader code, rubrics, tests) lives until this process
+        # exits: out of the collector's sight, the processes forked from here (the watchdog, a child
+        # per question) do not copy it page by page when they collect, and no full collection walks
+        # it again, the one at exit included (0.65 s of the grading process's exit before)
+        gc.freeze()
         watchdog = None
         if not getattr(config, "otter_run", False):  # `otter run` is the TA's own process: no outer limit
             watchdog = Watchdog.start(

@@ -22,6 +22,8 @@ VARIABLE = "_grading_public_verdicts"  # the kernel global the verdicts are expo
 
 @dataclass(frozen=True)
 class PublicCheck:
+    """One public test function of a test file, as source to run again in the student's kernel."""
+
     question: str  # the test file's name: q6
     function: str  # test_q6_experiment_3
     parameters: tuple[str, ...]  # the student's variables it takes

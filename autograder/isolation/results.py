@@ -190,6 +190,7 @@ class IsolatedResults(GradingResults):
     report: NotebookReport | None = None
 
     def set_report(self, report: NotebookReport) -> None:
+        """The report of the run that ``to_gradescope_dict`` words for the student."""
         self.report = report
 
     def __reduce__(self) -> tuple:
@@ -199,6 +200,11 @@ class IsolatedResults(GradingResults):
         return (copyreg._reconstructor, (GradingResults, object, None), state)
 
     def to_gradescope_dict(self, ag_config: Any) -> dict[str, Any]:
+        """Otter's results.json with the grader's texts: each question's feedback, Public Tests, the errors entry.
+
+        Questions come in the notebook's order after the entries about the run, and the plugins'
+        ``extra_data`` is added for the instructor's tools.
+        """
         output = super().to_gradescope_dict(ag_config)
         report = self.report
         for test in output.get("tests", []):

@@ -97,6 +97,7 @@ class StudentUser:
 
     @classmethod
     def acquire(cls) -> StudentUser:
+        """Reserve a free uid (locked, no process left of it) as root; refuse, saying why, where that cannot be."""
         if os.geteuid() != 0:
             raise IsolationError(
                 "grading runs student code as a separate unprivileged user, which needs root: run it as "
@@ -153,10 +154,12 @@ class StudentUser:
         return rounds
 
     def remove_scratch(self, path: Path) -> None:
+        """Remove the scratch directory, never following a link the student made in it."""
         # rmtree does not follow links (fd-based on Linux): safe on a directory the student wrote
         shutil.rmtree(path, ignore_errors=True)
 
     def release(self) -> None:
+        """Free the uid for the next grading (its lock)."""
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1

@@ -2,7 +2,7 @@
 
 ``tools.gradescope.grade`` starts a sandbox, a Python, Otter and a kernel that imports TensorFlow
 for every submission. A ``WarmWorker`` starts its sandbox once, with the autograder zip laid out
-as ``/autograder`` and ``autograder.isolation.warm`` running in it (TensorFlow, Keras, ipykernel
+as ``/autograder`` and ``autograder.isolation.fork_server`` running in it (TensorFlow, Keras, ipykernel
 and Otter imported, nothing of any submission); each submission is then copied into
 ``/autograder/submission`` and graded by a process the worker forks, whose student kernel is
 forked, unprivileged, from the same warm process. The results are read exactly as the Gradescope
@@ -35,7 +35,7 @@ from tools.gradescope import (
 from tools.sandbox import DEFAULT_PATH, Running, SandboxResult, start
 
 STARTUP_TIMEOUT = 180.0  # seconds for the worker to import TensorFlow and Otter (at half a CPU, cold cache)
-LOG_NAME = "grading.log"  # written by autograder.isolation.warm in /autograder
+LOG_NAME = "grading.log"  # written by autograder.isolation.fork_server in /autograder
 
 
 class WorkerError(Exception):
@@ -89,7 +89,7 @@ class WarmWorker:
         env = {"PATH": f"{VENV_PYTHON.parent}:{DEFAULT_PATH}", "HOME": "/tmp", "LANG": "C.UTF-8",
                "PYTHONUNBUFFERED": "1"}
         self.running = start(
-            [str(VENV_PYTHON), "-m", "autograder.isolation.warm", MOUNT],
+            [str(VENV_PYTHON), "-m", "autograder.isolation.fork_server", MOUNT],
             root=self.root, memory=self.memory, cpus=self.cpus, env=env, cwd=f"{MOUNT}/source",
             stderr=self.work / "worker.log", writable=[VENV_PYTHON.parent.parent],
         )

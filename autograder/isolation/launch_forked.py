@@ -1,10 +1,10 @@
-"""The kernelspec's argv for a warm kernel: ask the warm worker for one, and stand in for it.
+"""The kernelspec's argv for a forked kernel: ask the fork server for one, and stand in for it.
 
-    python -I warm_client.py SOCKET UID GID SCRATCH CONNECTION_FILE
+    python -I launch_forked.py SOCKET UID GID SCRATCH CONNECTION_FILE
 
-Run by jupyter_client in the grading process (as root), in place of ``launch.py``: the worker
-(``warm.py``) forks the student's kernel from its TensorFlow-warm process and answers with its
-pid. This process then lives as long as that kernel, so jupyter_client sees a kernel process:
+Run by jupyter_client in the grading process (as root), in place of ``launch.py``: the fork server
+(``fork_server.py``) forks the student's kernel from its process, TensorFlow already imported, and
+answers with its pid. This process then lives as long as that kernel, so jupyter_client sees a kernel process:
 an interrupt (SIGINT) or termination it receives is passed on to the kernel. Standard library only.
 """
 
@@ -19,6 +19,7 @@ import sys
 
 
 def main(argv: list[str]) -> int:
+    """Ask the fork server at ``argv[1]`` for a kernel, pass signals on to it, and return when it exits."""
     socket_path, uid, gid, scratch, connection_file = argv[1], int(argv[2]), int(argv[3]), argv[4], argv[5]
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.connect(socket_path)
@@ -26,7 +27,7 @@ def main(argv: list[str]) -> int:
         conn.sendall(json.dumps(request).encode() + b"\n")
         reply = json.loads(conn.makefile("r", encoding="utf-8").readline() or "{}")
     if "pid" not in reply:
-        print(f"warm_client: no kernel: {reply.get('error', 'the worker did not answer')}", file=sys.stderr)
+        print(f"launch_forked: no kernel: {reply.get('error', 'the fork server did not answer')}", file=sys.stderr)
         return 1
     pid = int(reply["pid"])
     pidfd = os.pidfd_open(pid)

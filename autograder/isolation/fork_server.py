@@ -1,19 +1,20 @@
-"""A warm grading worker: TensorFlow imported once, a fresh kernel forked for every submission.
+"""The fork server of a batch worker: TensorFlow imported once, a grading process and a fresh kernel
+forked from it for every submission.
 
-    python -m autograder.isolation.warm AUTOGRADER_DIR     (as root, in the worker's own sandbox)
+    python -m autograder.isolation.fork_server AUTOGRADER_DIR     (as root, in the worker's own sandbox)
 
 The batch grader (``tools/batch``) starts one per worker and sends it one job at a time on
 stdin (a JSON line ``{"job": N}``: grade what is in ``AUTOGRADER_DIR`` now, laid out as on
 Gradescope); it answers ``{"job": N, "exit": CODE}`` on stdout when results.json is written.
 
-What stays warm is only what a fresh process would load anyway, before any submission: Python,
+What it preloads is only what a fresh process would load anyway, before any submission: Python,
 TensorFlow, Keras, ipykernel and Otter. Nothing of any submission or of the grader's secrets is
 ever loaded here (the hidden tests and rubrics are read by the grading process, a child):
 
 - each job is graded by a **grading process forked from this one** that runs the zip's entry
   point (``autograder.plugins.safe_run``), exactly as ``run_otter.py`` does, its output going
   to ``AUTOGRADER_DIR/grading.log``;
-- its isolation plugin starts the student's kernel through ``warm_client.py`` (the kernelspec's
+- its isolation plugin starts the student's kernel through ``launch_forked.py`` (the kernelspec's
   argv), which asks this process, over a root-only Unix socket, for a **kernel forked from
   here**: it takes the same steps as ``launch.py`` (the student's uid and gid, resource limits,
   ``no_new_privs``, a clean environment, no inherited file descriptors) and then runs ipykernel
@@ -45,7 +46,7 @@ LOG_NAME = "grading.log"
 WORLD_WRITABLE = ("/tmp", "/dev/shm")
 
 
-def warm_up() -> None:
+def preload() -> None:
     """Import what every kernel and every grading process would import first."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras  # noqa: F401
@@ -118,9 +119,11 @@ def _grade(autograder_dir: str, socket_path: str, home: str) -> None:
 
 
 class ForkServer:
+    """Grading jobs from stdin and kernel requests from a root-only socket, each served by a fork."""
+
     def __init__(self, autograder_dir: str) -> None:
         self.autograder_dir = autograder_dir
-        self.private = tempfile.mkdtemp(prefix="rnn-warm-")  # root only (0700)
+        self.private = tempfile.mkdtemp(prefix="rnn-forkserver-")  # root only (0700)
         self.socket_path = os.path.join(self.private, "kernels.sock")
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(self.socket_path)
@@ -180,6 +183,7 @@ class ForkServer:
                 print(json.dumps({"job": job, "exit": os.waitstatus_to_exitcode(status)}), flush=True)
 
     def serve(self) -> None:
+        """Say ready on stdout, then serve until stdin closes; each finished job is a JSON line on stdout."""
         self.selector.register(sys.stdin, selectors.EVENT_READ, "job")
         self.selector.register(self.listener, selectors.EVENT_READ, "kernel")
         print(json.dumps({"ready": os.getpid()}), flush=True)
@@ -228,15 +232,16 @@ def in_own_sandbox() -> bool:
 
 
 def main(argv: list[str]) -> int:
+    """Refuse to run but as root in a sandbox of its own; else preload and serve ``argv[1]`` (``/autograder``)."""
     if os.geteuid() != 0:
-        print("the warm grading worker runs as root (it starts each student's kernel as its own user)",
+        print("the fork server runs as root (it starts each student's kernel as its own user)",
               file=sys.stderr)
         return 2
     if not in_own_sandbox():
-        print("the warm grading worker runs only in a sandbox of its own (it empties /tmp and /dev/shm"
+        print("the fork server runs only in a sandbox of its own (it empties /tmp and /dev/shm"
               " between submissions): start it through tools.batch", file=sys.stderr)
         return 2
-    warm_up()
+    preload()
     ForkServer(argv[1] if len(argv) > 1 else "/autograder").serve()
     return 0
 

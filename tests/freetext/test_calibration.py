@@ -1,4 +1,5 @@
-"""Free-text engine against the hand-labelled calibration set, and the CLI."""
+"""Free-text engine against the hand-labelled calibration set, and the CLI (calibration from a TA's
+review decisions included)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,17 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from test_freetext import SEED  # sibling test module (pytest puts tests/ on sys.path)
 
 from autograder.freetext import QUESTIONS, rubric_concepts
 from autograder.freetext.calibration import cohen_kappa, label_for, load
+from tests.freetext.test_engine import SEED
+from tests.helpers.review_sheet import ANSWERS
+from tools.gradebook import decisions
+from tools.gradebook.sheet import DECISIONS
 
 pytestmark = pytest.mark.fast
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CALIBRATION = ROOT / "tests" / "calibration" / "freetext.jsonl"
 
 
@@ -209,3 +213,15 @@ def test_a_second_ta_agrees_with_the_labels(name, floor):
         assert list(r["labels"]) == list(labels), r
         pairs.append((label_for(sum(labels.values()), len(labels)), label_for(sum(r["labels"].values()), len(labels))))
     assert sum(a == b for a, b in pairs) / len(pairs) >= floor, pairs
+
+
+def test_calibrate_reads_decisions_as_labels(out):
+    text = ANSWERS["ann.ipynb"]["q2"]
+    decisions.decide(out / DECISIONS, "q2", "output_last_step", text, False, "ta")
+    decisions.decide(out / DECISIONS, "q2", "h_hidden_state", text, True, "ta")
+    res = subprocess.run([sys.executable, "-m", "autograder.freetext", "calibrate", "--decisions",
+                          str(out / DECISIONS)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "q2        output_last_step" in res.stdout and "disagreements: 1" in res.stdout
+    assert "expect=withheld got=given" in res.stdout
+    assert set(QUESTIONS) >= {"q2", "q8"}

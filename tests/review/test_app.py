@@ -1,10 +1,10 @@
-"""The TA's review of written answers: decisions, scores with decisions applied, groups, the app's
-pages and forms over HTTP, and calibration from decisions. No TensorFlow: the grading is a
-sheet made here from the rubric engine (``test_batch`` reviews a real batch grading in Chromium)."""
+"""The TA's review app (``tools.review``): groups of identical answers, the app's pages and forms
+over HTTP, the CLI on a folder without a grading. No TensorFlow: the grading is a sheet made from
+the rubric engine (``tests/helpers/review_sheet.py``; ``tests/review/test_browser.py`` reviews a
+real batch grading in Chromium)."""
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 import sys
@@ -16,118 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from autograder.freetext import QUESTIONS, grade_answer
-from autograder.freetext.grading import read_answer
+from tests.helpers.review_sheet import _csv, _row
 from tools.gradebook import decisions
-from tools.gradebook.apply import apply, class_stats
-from tools.gradebook.inputs import Submission
-from tools.gradebook.records import Record, Status
-from tools.gradebook.reports import write_reports
-from tools.gradebook.sheet import DECISIONS, AnswerRow, ConceptCell, Sheet, SheetError, read, save
+from tools.gradebook.sheet import DECISIONS, Sheet, SheetError, read
 from tools.review.app import Review, serve
 from tools.review.groups import build
 
 pytestmark = pytest.mark.fast
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = [ROOT / "tests" / "calibration" / "freetext.jsonl",
           *sorted((ROOT / "tests" / "calibration" / "labelled").glob("w*.jsonl"))]
-
-# three students; q2 is where the TA will disagree with the engine
-ANSWERS = {
-    "ann.ipynb": {"q2": "output = final output of the lstm, h = hidden state, c = cell state",
-                  "q8": "GRUs don't have a separate cell state."},
-    "ben.ipynb": {"q2": "output = final output of the lstm, h = hidden state, c = cell state",
-                  "q8": "the GRU doesn't have c"},
-    "cat.ipynb": {"q2": "output is the prediction, h is the hidden state, c is the cell state",
-                  "q8": "GRUs don't have a separate cell state."},
-}
-
-
-def _row(file: str, q: str, text: str | None) -> AnswerRow:
-    g = grade_answer(q, text or "")
-    cells = tuple(ConceptCell(c.id, c.points, bool(c.found), c.confidence, c.misconception, c.evidence)
-                  for c in g.concepts)
-    return AnswerRow(file, "", q, text, "", cells, tuple(read_answer(q, text)) if text else ())
-
-
-def _sheet() -> Sheet:
-    records, answers = [], []
-    for file, qs in ANSWERS.items():
-        rows = [_row(file, q, text) for q, text in qs.items()]
-        answers += rows
-        records.append(Record(file, Status.GRADED, "", {r.question: (sum(c.points for c in r.concepts if c.found),
-                                                                     sum(c.points for c in r.concepts)) for r in rows}))
-    records.append(Record("broken.ipynb", Status.MALFORMED, "not a notebook", {}))
-    subs = [Submission(r.file, Path(r.file), "notebook") for r in records]
-    return Sheet(records, subs, answers)
-
-
-@pytest.fixture
-def out(tmp_path: Path) -> Path:
-    save(tmp_path, _sheet())
-    write_reports(tmp_path)
-    return tmp_path
-
-
-def _csv(path: Path) -> dict[str, dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return {row["file"]: row for row in csv.DictReader(f)}
-
-
-def test_decisions_survive_a_torn_last_line(tmp_path):
-    path = tmp_path / "review" / "decisions.jsonl"
-    decisions.decide(path, "q2", "output_last_step", "Output  = FINAL", True, "ta")
-    with path.open("a", encoding="utf-8") as f:
-        f.write('{"question": "q2", "concept": "out')  # the app killed mid-write
-    decisions.decide(path, "q2", "output_last_step", "output = final", False, "ta")
-    loaded, problems = decisions.load(path)
-    assert [d.given for d in loaded] == [True, False] and len(problems) == 1 and "line 2" in problems[0]
-    assert loaded[0].answer == "output = final"  # normalised
-    assert not decisions.latest(loaded)[("q2", "output_last_step", "output = final", "")].given
-    with pytest.raises(decisions.DecisionError, match="reviewer"):
-        decisions.decide(path, "q2", "output_last_step", "x", True, " ")
-
-
-def test_a_group_decision_changes_every_identical_answer_and_the_sheet_says_so(out):
-    before = _csv(out / "final_grades.csv")
-    assert float(before["ann.ipynb"]["q2"]) == 3 and before["ann.ipynb"]["reviewed"] == ""
-    text = ANSWERS["ann.ipynb"]["q2"]
-    decisions.decide(out / DECISIONS, "q2", "output_last_step", text, False, "ta", "final output is vague")
-    written = write_reports(out)
-    after = _csv(out / "final_grades.csv")
-    for who in ("ann.ipynb", "ben.ipynb"):
-        assert float(after[who]["q2"]) == 2 and "q2 output_last_step withheld by ta" in after[who]["reviewed"]
-    assert after["cat.ipynb"]["q2"] == before["cat.ipynb"]["q2"] and after["cat.ipynb"]["reviewed"] == ""
-    assert float(after["ann.ipynb"]["total_points_earned"]) == float(before["ann.ipynb"]["total_points_earned"]) - 1
-    assert written.reviewed.keys() == {"ann.ipynb", "ben.ipynb"}
-    stats = {row["question"]: row for row in json.loads((out / "question_stats.json").read_text())}
-    assert stats["q2"]["concepts"]["output_last_step"] == 0.0  # nobody earns it now
-    assert stats["q2"]["mean"] == 2.0
-
-
-def test_a_split_decision_changes_one_submission_only(out):
-    sheet = read(out)
-    text = ANSWERS["ben.ipynb"]["q8"]
-    decisions.decide(out / DECISIONS, "q8", "no_cell_state", text, True, "ta", file="ben.ipynb")
-    records, reviewed = apply(sheet, decisions.load(out / DECISIONS)[0])
-    scores = {r.file: r.scores.get("q8") for r in records}
-    assert scores["ben.ipynb"] == (1, 1) and scores["ann.ipynb"] == (1, 1) and list(reviewed) == ["ben.ipynb"]
-
-
-def test_scores_stay_within_the_question(out):
-    sheet = read(out)
-    text = ANSWERS["ann.ipynb"]["q8"]
-    made = [decisions.Decision("q8", "no_cell_state", decisions.normalise(text), True, "ta", 1.0)] * 3
-    records, _ = apply(sheet, made)
-    assert all(r.scores.get("q8", (0, 1))[0] <= 1 for r in records)
-
-
-def test_class_statistics_count_concepts_and_misconceptions(out):
-    stats = class_stats(read(out), [])
-    assert stats["q2"]["students"] == 3
-    assert stats["q2"]["concepts"]["h_hidden_state"] == 1.0
-    assert stats["q8"]["concepts"]["no_cell_state"] == round(2 / 3, 3)
 
 
 def test_one_decision_grades_a_group_and_groups_are_few():
@@ -216,15 +115,3 @@ def test_the_cli_names_a_folder_without_a_grading(tmp_path):
     assert out.returncode == 2 and "make grade" in out.stderr and "Traceback" not in out.stderr
     with pytest.raises(SheetError):
         read(tmp_path)
-
-
-def test_calibrate_reads_decisions_as_labels(out):
-    text = ANSWERS["ann.ipynb"]["q2"]
-    decisions.decide(out / DECISIONS, "q2", "output_last_step", text, False, "ta")
-    decisions.decide(out / DECISIONS, "q2", "h_hidden_state", text, True, "ta")
-    res = subprocess.run([sys.executable, "-m", "autograder.freetext", "calibrate", "--decisions",
-                          str(out / DECISIONS)], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert res.returncode == 0, res.stderr
-    assert "q2        output_last_step" in res.stdout and "disagreements: 1" in res.stdout
-    assert "expect=withheld got=given" in res.stdout
-    assert set(QUESTIONS) >= {"q2", "q8"}

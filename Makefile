@@ -29,8 +29,8 @@ system-grading:
 	@command -v bwrap >/dev/null 2>&1 || { echo "installing bubblewrap (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
 
-# The tests: grading's, the student's browser (chromium and its driver, tests/test_browser.py) and
-# jq (what the zip's setup.sh runs, tests/test_zip_for_otter_grade.py).
+# The tests: grading's, the student's browser (chromium and its driver, tests/student/test_browser.py) and
+# jq (what the zip's setup.sh runs, tests/docker/test_zip_for_otter_grade.py).
 system: system-grading
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \

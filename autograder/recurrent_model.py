@@ -11,7 +11,7 @@ else with a reason; ``predict`` computes what Keras 3 computes for those layers:
   and the reset gate multiplies the recurrent part: ``h~ = g(x_h + r (h U_h + b_rec_h))``;
   ``h' = z h + (1 - z) h~``. With ``reset_after=False`` the reset gate multiplies ``h`` first.
 
-``tests/test_recurrent_model.py`` compares it with Keras over a matrix of settings.
+``tests/isolation/test_recurrent_model.py`` compares it with Keras over a matrix of settings.
 
 Bounded work: the data is the student's, so every size is checked before anything is computed
 or converted. The lab's layers have ``num_nodes = 3`` units on inputs of 8 steps of 2 features;

@@ -4,7 +4,7 @@ The autograder relies on Otter and Keras beyond their documented API here and no
 (plugin events, ``otter.Notebook``, ``GradingResults``' plugin methods and Keras'
 ``to_json``/``get_weights`` are public and used where needed). Each touch is declared with
 ``_touch``: the upstream name, the package and version it was checked against, and why it is
-needed. ``tests/test_upstream.py`` checks the installed versions against these and, on its own,
+needed. ``tests/grading/test_upstream.py`` checks the installed versions against these and, on its own,
 that each touched name still exists with the shape relied on. After an upgrade: fix what that
 test names, then record the new version on the touches it passes.
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import nbformat
 
-from tests.jupyterlab import LabPage, browser_missing, chromium, jupyterlab
+from tests.helpers.jupyterlab import LabPage, browser_missing, chromium, jupyterlab
 from tools.submissions import MASTER, build_submission
 
 

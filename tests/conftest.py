@@ -1,7 +1,8 @@
 """Shared fixtures: the built distribution and reference submissions graded once per session.
 
 Two speeds: ``make test`` runs everything; ``make test-fast`` runs the tests marked ``fast``
-(no TensorFlow, no ``dist/``, no root), which this file holds to that promise.
+(no TensorFlow, no ``dist/``, no root), which this file holds to that promise. The tests are laid
+out like the source (tests/README.md); what several folders share is in ``tests/helpers/``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import pytest
 from tools.build import DIST, BuildError, autograder_zip, build
 from tools.otter_run import OtterRunResult, otter_run
 from tools.submissions import build_all, load_answer_set
+
+# fixtures several folders use, defined once so that a session-scoped one runs once
+pytest_plugins = ["tests.helpers.graded_folder", "tests.helpers.review_sheet"]
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")

@@ -195,7 +195,7 @@ _NEW_ITEM = re.compile(r"[-*\u2022>|]|\d{1,9}[.)]\s|[\w\[\], ]{1,15}?[ \t]{0,4}(
 
 
 # Every regular expression the reader runs on student text, for the test that times each on
-# adversarial strings (tests/test_reader_bounds.py). Repeats are bounded ({0,4}, {0,40}) wherever
+# adversarial strings (tests/freetext/test_bounds.py). Repeats are bounded ({0,4}, {0,40}) wherever
 # two of them could share characters, so no pattern backtracks more than a constant per position.
 STUDENT_TEXT_PATTERNS: tuple[re.Pattern[str], ...] = (
     _NUMBER_OF, _COMMENT, _COUNT_SIGN, _LAST_STEP, *(rx for rx, _ in _CODE_RE), _TOKEN_RE, _NEW_ITEM,

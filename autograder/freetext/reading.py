@@ -5,7 +5,7 @@ names) and, at each, applies ``READ_RULES`` in order (``rules.apply``): a rule t
 (``stops=False``) lets later rules apply too; the first rule that applies and stops has read
 the mention. After the last mention, ``END_RULES`` settle the unit. Every rule reads and changes
 one explicit state, ``Reading``; what a rule looks at around a mention is ``At``. A rule's
-example is its test (``tests/test_reader_rules.py``).
+example is its test (``tests/freetext/test_rules.py``).
 
 How a rule is added: README, "Changing the lab".
 """

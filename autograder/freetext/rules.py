@@ -1,7 +1,7 @@
 """Rules as data: a named rule, the example it exists for, when it applies and what it does,
 read in order by one small engine (``apply``). The reader's tables (``units.CUT_RULES``,
 ``reading.READ_RULES`` and ``END_RULES``, ``sameness.COMPARED``) are made of these; each
-rule's example is a test (``tests/test_reader_rules.py``): the reader reads it as the example
+rule's example is a test (``tests/freetext/test_rules.py``): the reader reads it as the example
 says, and without the rule it does not.
 """
 

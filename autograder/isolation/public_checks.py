@@ -38,7 +38,7 @@ def label(function: str) -> str:
     """What a public check looks at, in a student's words, from its test's name.
 
     The notebook's ``grader.check`` names its checks with the same rule (``_check_name`` in the
-    master notebook's set-up cell; ``tests/test_student_feedback.py`` holds the two together).
+    master notebook's set-up cell; ``tests/student/test_feedback.py`` holds the two together).
     """
     experiment = re.search(r"_experiment_(\d+)$", function)
     if experiment:

@@ -1,14 +1,14 @@
 """Batch grading of a folder without Docker (``python -m tools.batch``), end to end.
 
-A mixed folder (full, partial and blank notebooks, a ``grader.export()`` zip, a truncated
-notebook, another assignment's notebook, a notebook with never-ending cells and a text file)
-is graded once per module with the CLI: real sandboxes (bubblewrap, cgroup v1), real Otter
-and TensorFlow, two workers. The tests then read every row of ``final_grades.csv``, the
-statistics, the histogram and the review sheet; a second run resumes from ``.state``, a
-Gradescope export folder reuses those gradings, and Ctrl-C leaves no half-written report.
-Needs what ``tests/test_gradescope.py`` needs (root, cgroup v1, bubblewrap).
+The mixed folder of ``tests/helpers/graded_folder.py`` (full, partial and blank notebooks, a
+``grader.export()`` zip, a truncated notebook, another assignment's notebook, a notebook with
+never-ending cells and a text file) is graded once per session with the CLI: real sandboxes
+(bubblewrap, cgroup v1), real Otter and TensorFlow, two workers. These tests read what the batch
+grader decided for every input (``final_grades.csv``'s rows, the summary it prints); a second run
+resumes from ``.state``, a Gradescope export folder reuses those gradings, and Ctrl-C leaves no
+half-written report. The reports' format is tested in ``tests/gradebook/test_reports.py``.
+Needs what ``tests/grading/test_gradescope.py`` needs (root, cgroup v1, bubblewrap).
 """
-
 from __future__ import annotations
 
 import re

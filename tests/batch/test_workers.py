@@ -15,8 +15,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_integrity_gallery import CASES, SECRETS, _inject  # sibling module (pytest puts tests/ on sys.path)
 
+from tests.integrity.test_gallery import CASES, SECRETS, _inject
 from tools.batch.workers import WarmWorker
 from tools.gradescope import grade as grade_cold
 from tools.limits import GRADESCOPE_LIMITS

@@ -1,4 +1,4 @@
-"""The Docker tooling's own logic, without Docker (``tests/test_otter_grade.py`` runs it for real).
+"""The Docker tooling's own logic, without Docker (``tests/docker/test_otter_grade.py`` runs it for real).
 
 The TA wrapper's reading of otter grade's grade sheet and log (each way a row can fail, a
 missing row, the exit-0 case, on sheets in otter grade's format); the base image's stand-ins,

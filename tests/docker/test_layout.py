@@ -26,7 +26,7 @@ from tools.docker.layout import ENVIRONMENT_COMMANDS, LayoutError, instructions,
 from tools.sandbox import DEFAULT_PATH, run
 from tools.submissions import BLANK
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv"
 MAMBA = ROOT / "tools" / "docker" / "standins" / "mamba"
 REFERENCE = ("full_credit", "partial", "seed_answers", BLANK)

@@ -38,7 +38,7 @@ from tools.submissions import BLANK
 
 pytestmark = pytest.mark.docker
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ("full_credit", "partial", "seed_answers", BLANK)
 HOSTILE = "pickle_results_plain"  # forges the results.pkl otter grade unpickles on the TA's machine
 CASES = yaml.safe_load((ROOT / "tests" / "hostile" / "cases.yaml").read_text())

@@ -3,8 +3,8 @@
 The grader package is complete in both places a layout may put it, and the zip's setup.sh
 installs the PDF tools (LaTeX, pandoc, playwright's Chromium) only when the zip asks for PDFs,
 whether or not ``otter_config.json`` is there when it runs (otter grade's image adds it later).
-The end-to-end proofs are ``tests/test_otter_layout.py`` (no Docker) and
-``tests/test_otter_grade.py`` (Docker).
+The end-to-end proofs are ``tests/docker/test_layout.py`` (no Docker) and
+``tests/docker/test_otter_grade.py`` (Docker).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ calibration set, with the claims the reader read and the verdicts they earned, a
 ``tests/golden/claims.jsonl`` records them. A change to the reader that moves any of them fails
 here; a deliberate change regenerates the file and explains each changed answer in its commit.
 
-    python tests/test_reader_golden.py            # list the answers whose reading changed
-    python tests/test_reader_golden.py --write    # regenerate the golden file
+    python tests/freetext/test_golden.py            # list the answers whose reading changed
+    python tests/freetext/test_golden.py --write    # regenerate the golden file
 
 The frozen test split is in the file (its reading must not move either), but a diff shows its
 answers by place only, never their text: nobody reads a frozen row to tune the reader.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from autograder.freetext.claims import Claim  # noqa: E402

@@ -53,7 +53,7 @@ def test_the_readme_says_how_a_rule_is_added_in_four_files():
     import re
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     section = (root / "README.md").read_text(encoding="utf-8").split("#### Add a reader rule", 1)[1].split("\n#", 1)[0]
     assert len(re.findall(r"^\d\. ", section, re.M)) == 4
     for path in re.findall(r"`([\w./-]+/[\w./-]*)`", section):

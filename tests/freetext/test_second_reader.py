@@ -24,7 +24,7 @@ from autograder.freetext.second_reader import (
     merge,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

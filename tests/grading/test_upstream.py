@@ -23,7 +23,7 @@ import pytest
 
 from autograder import upstream
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOUCHES = {touch.name: touch for touch in upstream.TOUCHES}
 CHECKS: dict[str, Callable[[], None]] = {}
 

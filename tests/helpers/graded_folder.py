@@ -48,7 +48,7 @@ EXPECTED_STATUS = {
 
 @pytest.fixture(scope="session")
 def batch_zip() -> Path:
-    """The built autograder zip (``GRADESCOPE_ZIP=path`` grades with another, as in test_gradescope)."""
+    """The built autograder zip (``GRADESCOPE_ZIP=path`` grades with another, as in grading/test_gradescope.py)."""
     if os.environ.get("GRADESCOPE_ZIP"):
         return Path(os.environ["GRADESCOPE_ZIP"]).resolve()
     if not DIST.exists():

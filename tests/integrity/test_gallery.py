@@ -33,7 +33,7 @@ from tools.gradescope import grade
 from tools.limits import GRADESCOPE_LIMITS
 from tools.submissions import BLANK, STUDENT_NOTEBOOK, build_submission, fill, load_answer_set
 
-CASES = yaml.safe_load((Path(__file__).parent / "hostile" / "cases.yaml").read_text())
+CASES = yaml.safe_load((Path(__file__).parents[1] / "hostile" / "cases.yaml").read_text())
 # lines of hidden tests, rubrics and grader code that must never reach a student
 SECRETS = ["require_concept(", "check_computed(", "dim1_batch", "positions:", "number of samples", "def test_"]
 GRADER_WRITES = {"results.json", "results.pkl"}  # what Otter and the grader leave in results/
@@ -69,7 +69,7 @@ def graded(ag_zip, tmp_path_factory):
     def _grade(path: Path):
         if path not in cache:
             keep = tmp_path_factory.mktemp("kept")
-            # a whole CPU: what is tested is the boundary, not the quota (test_gradescope tests that)
+            # a whole CPU: what is tested is the boundary, not the quota (grading/test_gradescope.py tests that)
             run = grade(path, zip_path=ag_zip, keep=keep, cpus=1.0)
             assert run.results is not None, run.problems
             cache[path] = (run, keep / "autograder")

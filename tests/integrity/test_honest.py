@@ -18,12 +18,12 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from test_integrity_gallery import _inject  # sibling module (pytest puts tests/ on sys.path)
 
 from autograder.integrity import policy, scan
+from tests.integrity.test_gallery import _inject
 from tools.gradescope import grade as grade_gradescope
 
-HONEST = yaml.safe_load((Path(__file__).parent / "hostile" / "honest.yaml").read_text())
+HONEST = yaml.safe_load((Path(__file__).parents[1] / "hostile" / "honest.yaml").read_text())
 
 
 def _decision(name: str) -> policy.Decision:

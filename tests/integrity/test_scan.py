@@ -18,7 +18,7 @@ from autograder.integrity import policy, scan
 from autograder.settings import declared
 from tools.submissions import build_submission
 
-HOSTILE = Path(__file__).parent / "hostile" / "cases.yaml"
+HOSTILE = Path(__file__).parents[1] / "hostile" / "cases.yaml"
 CASES = yaml.safe_load(HOSTILE.read_text())
 
 
@@ -143,6 +143,6 @@ def test_the_policy_notes_and_lists_for_review_but_takes_no_point():
 
 @pytest.mark.fast
 def test_otter_config_enables_isolation_first_then_the_scan():
-    config = json.loads((Path(__file__).parents[1] / "otter_config.json").read_text())
+    config = json.loads((Path(__file__).parents[2] / "otter_config.json").read_text())
     entries = [next(iter(p)) if isinstance(p, dict) else p for p in config["plugins"]]
     assert entries == ["autograder.isolation.plugin.IsolatedGrading", "autograder.integrity.plugin.IntegrityPlugin"]

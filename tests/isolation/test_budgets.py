@@ -161,7 +161,7 @@ def _grading(tmp_path: Path, tests_dir: Path, mode: str, deadline: float) -> tup
     # the deadline counts from the process's start, as on Gradescope: add this interpreter's start-up
     ran = subprocess.run(
         [sys.executable, str(script), str(tests_dir), str(results), mode, str(deadline)],
-        capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2],
     )
     return ran, results
 

@@ -15,7 +15,7 @@ from tools.build import CONFIG, MASTER, BuildError, load_grading_config, stage
 from tools.registry import registry
 from tools.submissions import AnswerSetError, fill
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def master_test_cells() -> list[tuple[str, bool]]:

@@ -31,7 +31,7 @@ def _start_review(out: Path) -> tuple[subprocess.Popen, str]:
 
 def test_a_ta_reviews_flagged_groups_first_and_decides_by_keyboard_in_chromium(mixed, tmp_path):
     from autograder.freetext import rubric_concepts
-    from tests.jupyterlab import browser_missing, chromium
+    from tests.helpers.jupyterlab import browser_missing, chromium
     from tools.gradebook import decisions as decisions_file
     from tools.gradebook.apply import apply
     from tools.gradebook.sheet import DECISIONS, read

@@ -25,8 +25,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.jupyterlab import LabPage, artifacts_on_failure, browser_missing, chromium, jupyterlab
-from tests.test_integrity_gallery import SECRETS
+from tests.helpers.jupyterlab import LabPage, artifacts_on_failure, browser_missing, chromium, jupyterlab
+from tests.integrity.test_gallery import SECRETS
 from tools import gradescope
 from tools.build import ROOT
 from tools.registry import registry

@@ -4,7 +4,7 @@
 context. This module carries out that Dockerfile's file steps (``ADD``, and ``mkdir -p``,
 ``touch``, ``chmod +x``, ``dos2unix`` inside ``RUN``) on a directory that stands for
 ``/autograder``, so the tree the image holds can be graded without Docker
-(``tests/test_otter_layout.py``). The steps that install software (``apt-get``, ``setup.sh``,
+(``tests/docker/test_layout.py``). The steps that install software (``apt-get``, ``setup.sh``,
 cleaning caches) are listed in ``ENVIRONMENT_COMMANDS`` and skipped: the project's environment
 stands in for what they build. An instruction or command not known here raises
 ``LayoutError``, so an Otter release that changes its Dockerfile fails that test instead of

@@ -50,7 +50,7 @@ TESTS = {
 
         @test_case(points=1, hidden=True)
         def test_q3_fine(q3_answer):
-            import colorsys  # a module the grading process had not imported
+            import tabnanny  # nothing else in the suite imports it (colorsys did not stay so)
             assert q3_answer == 3, "q3 is wrong"
 
         @test_case(points=1, hidden=True)
@@ -96,7 +96,7 @@ def test_each_question_runs_within_its_budget_and_the_others_are_graded(tests_di
     q3 = _messages(graded, "q3")
     assert q3 == [hidden_tests.PASSED, hidden_tests.FAILED + "q3_text could not be graded: it is too long."]
     assert set(heard) == {"q1", "q2", "q3"} and heard["q3"][0] == (True, hidden_tests.PASSED)
-    assert "colorsys" in graded.imported and "colorsys" not in sys.modules  # imported in the child only
+    assert "tabnanny" in graded.imported and "tabnanny" not in sys.modules  # imported in the child only
     assert any(line.startswith("q1: stopped after") and "(time)" in line for line in graded.log), graded.log
 
 

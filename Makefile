@@ -59,7 +59,7 @@ demo: $(BUILT)
 
 test: $(INSTALLED) system docker $(BUILT)
 	$(PY) -m ruff check .
-	$(PY) -m pytest tests
+	$(PY) -m pytest --durations=15 tests
 
 # the rubric engine, the registry, config parsing, reports and the scan, in under a minute
 test-fast: $(INSTALLED)

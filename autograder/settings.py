@@ -42,14 +42,17 @@ def _number(value: Any) -> bool:
 
 
 def seconds(minimum: float) -> Kind:
+    """A number of seconds, at least ``minimum``, stored as a float (JSON ``true`` is not a number)."""
     return Kind(f"a number of seconds, at least {minimum:g}", lambda v: _number(v) and v >= minimum, float)
 
 
 def one_of(*options: str) -> Kind:
+    """One of the given strings."""
     return Kind("one of " + ", ".join(json.dumps(o) for o in options), lambda v: v in options)
 
 
 def boolean() -> Kind:
+    """A JSON ``true`` or ``false``."""
     return Kind("true or false", lambda v: isinstance(v, bool))
 
 
@@ -59,6 +62,7 @@ def names(allowed: Iterable[str] | None = None) -> Kind:
     expected = "a list of names" + ("" if known is None else " from: " + ", ".join(sorted(known)))
 
     def accepts(value: Any) -> bool:
+        """Whether ``value`` is a list of strings, each an allowed name when a set of them is given."""
         return isinstance(value, list) and all(isinstance(v, str) and (known is None or v in known) for v in value)
 
     return Kind(expected, accepts, frozenset)

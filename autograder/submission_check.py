@@ -61,6 +61,7 @@ class Problem:
         )
 
     def to_json(self) -> dict[str, str]:
+        """The problem as a JSON-ready dict of its fields."""
         return asdict(self)
 
     @classmethod

@@ -63,6 +63,7 @@ def replace_grade_notebook(grade: Callable[..., GradingResults]) -> None:
     from otter.run.run_autograder.runners import python_runner
 
     def grade_notebook(submission_path: str, **otter_kwargs: Any) -> GradingResults:
+        """Otter's call, translated: the seed, script flag and plugin events it passes, handed to ``grade``."""
         plugins = otter_kwargs.get("plugin_collection")
         return grade(
             submission_path,
@@ -172,6 +173,7 @@ def run_case(case: TestCase, env: dict[str, Any]) -> None:
 
 
 def case_result(case: TestCase, message: str, passed: bool) -> TestCaseResult:
+    """An Otter ``TestCaseResult`` for ``case`` (Otter's class, imported only when needed)."""
     from otter.test_files.abstract_test import TestCaseResult
 
     return TestCaseResult(test_case=case, message=message, passed=passed)
@@ -200,6 +202,7 @@ ENTRY_POINT = "run_otter.py"
 
 
 def run_autograder(autograder_dir: str) -> None:
+    """Run Otter's autograder on ``autograder_dir``, as Otter's own ``run_otter.py`` does."""
     from otter.run.run_autograder import main
 
     main(autograder_dir)
@@ -292,6 +295,7 @@ def plugin_entries(plugins: Any) -> list[tuple[str, Any]]:
 
 
 def plugin_class(name: str) -> type:
+    """The class a dotted name such as ``autograder.isolation.IsolatedGrading`` names, importing its module."""
     module, _, class_name = name.rpartition(".")
     return getattr(importlib.import_module(module), class_name)
 

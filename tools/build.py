@@ -309,6 +309,7 @@ def build(run_tests: bool = True, dist: Path = DIST) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Build the autograder zip; the exit status, 1 with the reason when the build fails."""
     parser = argparse.ArgumentParser(prog="python -m tools.build", description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-run-tests", action="store_true", help="skip the solution run of otter assign")
     args = parser.parse_args(argv)

@@ -17,6 +17,9 @@ from tools.submissions import AnswerSetError, build_all
 
 
 def main() -> int:
+    """Grade each reference submission with ``otter run`` and print the score table; the exit status, 1 on
+    an error or when the zip grades out of other points than the notebook's questions (``dist/`` is stale).
+    """
     try:
         zip_path = autograder_zip()
         submissions = build_all()

@@ -54,10 +54,12 @@ class GradescopeRun:
 
     @property
     def valid(self) -> bool:
+        """Whether a results.json was written and has no problems."""
         return self.results is not None and not self.problems
 
     @property
     def tests(self) -> list[dict[str, Any]]:
+        """The ``tests`` entries of results.json (none without results)."""
         return list((self.results or {}).get("tests", []))
 
     @property
@@ -76,6 +78,7 @@ class GradescopeRun:
 
     @property
     def max_score(self) -> float:
+        """The points possible: the sum of the questions' ``max_score``."""
         return float(sum(m for _, m in self.question_scores.values()))
 
     def output_text(self) -> str:
@@ -88,6 +91,7 @@ class GradescopeRun:
 
 
 def default_zip() -> Path:
+    """The built autograder zip; ``HarnessError`` saying how to build it if there is none."""
     from tools.build import BuildError, autograder_zip
 
     try:
@@ -210,6 +214,9 @@ def grade(
 
 
 def read_results(path: Path, config: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    """results.json and the problems Gradescope would have with it (``results_format.validate``); None and
+    the reason when it is missing or not valid JSON.
+    """
     if not path.is_file():
         return None, ["no results.json was written: Gradescope would show its generic autograder failure"]
     try:
@@ -293,6 +300,9 @@ def check_environment(zip_path: Path, requirements: Path | None = None) -> list[
 
 
 def format_report(run_: GradescopeRun) -> str:
+    """The run for the terminal: the tests' scores and visibility, the total, the output and error
+    messages, then wall time, memory, exit status and results.json's problems.
+    """
     s = run_.sandbox
     lines = []
     if run_.results is not None:
@@ -323,6 +333,9 @@ def format_report(run_: GradescopeRun) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Grade one submission as Gradescope would and print the report; the exit status: 0 when results.json
+    is valid, 1 when it is not, 2 when the sandbox or harness could not run.
+    """
     parser = argparse.ArgumentParser(prog="python -m tools.gradescope", description=__doc__.split("\n\n")[0])
     parser.add_argument("submission", type=Path, help=".ipynb, .py or the .zip made by grader.export()")
     limits = GRADESCOPE_LIMITS

@@ -21,6 +21,7 @@ class OtterRunResult:
 
     @property
     def total(self) -> tuple[float, float]:
+        """The points earned and the points possible, summed over the questions."""
         return sum(s for s, _ in self.scores.values()), sum(m for _, m in self.scores.values())
 
 

@@ -54,10 +54,12 @@ class Question:
 
     @property
     def points(self) -> float:
+        """The question's points: the sum of its tests' points."""
         return float(sum(t.points for t in self.tests))
 
     @property
     def hidden_points(self) -> float:
+        """The points of the question's hidden tests."""
         return float(sum(t.points for t in self.tests if t.hidden))
 
 
@@ -70,10 +72,12 @@ class Registry:
 
     @property
     def ids(self) -> list[str]:
+        """The question ids, in the registry's order."""
         return [q.id for q in self.questions]
 
     @property
     def total(self) -> float:
+        """The assignment's points: the sum of its questions' points."""
         return float(sum(q.points for q in self.questions))
 
     def __getitem__(self, question: str) -> Question:
@@ -83,6 +87,7 @@ class Registry:
         raise KeyError(f"no question {question!r}; the notebook has {', '.join(self.ids)}")
 
     def written(self) -> list[Question]:
+        """The questions answered in writing (kind ``WRITTEN``)."""
         return [q for q in self.questions if q.kind == WRITTEN]
 
     def problems(self) -> list[str]:
@@ -222,6 +227,9 @@ def registry() -> Registry:
 
 
 def main() -> int:
+    """Print each question's kind, tests and points (all and hidden) with the total, then the problems;
+    the exit status, 1 when there are problems or the registry cannot be read.
+    """
     try:
         reg = load()
     except RegistryError as e:

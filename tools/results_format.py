@@ -40,6 +40,7 @@ def load(path: Path) -> Any:
     """Read results.json, rejecting NaN/Infinity (which Python's json accepts but JSON does not)."""
 
     def reject(token: str) -> float:
+        """Refuse ``NaN``, ``Infinity`` and ``-Infinity``, which JSON does not have."""
         raise ValueError(f"{token} is not valid JSON")
 
     return json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=reject)

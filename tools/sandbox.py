@@ -157,6 +157,7 @@ class _Cgroups:
         path.write_text(f"{value}\n")
 
     def enter(self) -> None:  # runs in the child before exec
+        """Move the calling process into both cgroups: run in the child between fork and exec."""
         pid = f"{os.getpid()}\n".encode()
         for procs in self._procs:
             fd = os.open(procs, os.O_WRONLY)
@@ -166,6 +167,7 @@ class _Cgroups:
                 os.close(fd)
 
     def pids(self) -> list[int]:
+        """The processes in the memory cgroup; none if it cannot be read (already removed)."""
         try:
             return [int(p) for p in (self.memory / "cgroup.procs").read_text().split()]
         except OSError:
@@ -185,12 +187,14 @@ class _Cgroups:
             time.sleep(0.05)
 
     def read_int(self, name: str) -> int:
+        """The first number of the memory cgroup's file ``name``; 0 if it cannot be read."""
         try:
             return int((self.memory / name).read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return 0
 
     def stat(self) -> dict[str, int]:
+        """The memory cgroup's ``memory.stat`` as name -> bytes or count; empty if it cannot be read."""
         try:
             lines = (self.memory / "memory.stat").read_text().splitlines()
         except OSError:
@@ -198,6 +202,7 @@ class _Cgroups:
         return {k: int(v) for k, v in (line.split() for line in lines)}
 
     def oom_kills(self) -> int:
+        """How many processes the kernel killed in the memory cgroup for lack of memory; 0 if unknown."""
         try:
             fields = dict(line.split() for line in (self.memory / "memory.oom_control").read_text().splitlines())
         except OSError:
@@ -205,6 +210,7 @@ class _Cgroups:
         return int(fields.get("oom_kill", 0))
 
     def remove(self) -> None:
+        """Remove both cgroups, retrying for up to about five seconds each while exiting processes still hold them."""
         for group in (self.memory, self.cpu):
             for _ in range(50):
                 try:
@@ -293,6 +299,7 @@ class _Overlays:
             raise
 
     def remove(self) -> None:
+        """Unmount the overlays (lazily) and delete their upper and work directories."""
         for _, merged in reversed(self.mounts):
             subprocess.run(["umount", "-l", str(merged)], capture_output=True)
         self.mounts = []
@@ -414,6 +421,9 @@ def run(
     stop = threading.Event()
 
     def sample() -> None:
+        """Every 0.2 s until stopped, record the tree's peak RSS plus mapped files and, if asked, each
+        process's peak anonymous RSS by command line.
+        """
         while not stop.wait(0.2):
             s = groups.stat()
             peak["rss"] = max(peak["rss"], s.get("total_rss", 0) + s.get("total_mapped_file", 0))
@@ -481,12 +491,15 @@ class Running:
         self._groups._write(self._groups.memory / "memory.max_usage_in_bytes", 0)
 
     def peak_memory(self) -> int:
+        """The cgroup's peak memory use in bytes since the last ``reset_peak`` (page cache included)."""
         return self._groups.read_int("memory.max_usage_in_bytes")
 
     def oom_kills(self) -> int:
+        """How many processes the kernel has killed in the sandbox for lack of memory."""
         return self._groups.oom_kills()
 
     def alive(self) -> bool:
+        """Whether the sandboxed process is still running."""
         return self.proc.poll() is None
 
     def close(self) -> None:

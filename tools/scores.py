@@ -35,6 +35,7 @@ def _finite(value: Any) -> bool:
 
 
 def read_results(path: Path) -> dict[str, Any]:
+    """A results.json file, parsed as is (no validation)."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 

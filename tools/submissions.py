@@ -40,6 +40,9 @@ def answer_sets() -> list[str]:
 
 
 def load_answer_set(name: str) -> dict[str, Any]:
+    """The answer set ``name`` from ``SOLUTIONS``, with ``code``, ``answers`` and ``replace`` defaulted to
+    empty; ``AnswerSetError`` listing the known sets if there is no such file.
+    """
     path = SOLUTIONS / f"{name}.yaml"
     if not path.is_file():
         raise AnswerSetError(f"no answer set {path}; known: {', '.join(answer_sets())}")
@@ -195,6 +198,9 @@ def run_as_student(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write every reference submission (to the folder given, else ``SUBMISSIONS``) and print their paths;
+    the exit status, 1 when an answer set is missing.
+    """
     argv = sys.argv[1:] if argv is None else argv
     out_dir = Path(argv[0]) if argv else SUBMISSIONS
     try:

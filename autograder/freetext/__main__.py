@@ -59,6 +59,7 @@ def _train(decisions: str | None, out: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; the exit status, 2 with a one-line message on bad input or an unreadable file."""
     parser = argparse.ArgumentParser(prog="python -m autograder.freetext", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)

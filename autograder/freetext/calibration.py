@@ -22,12 +22,16 @@ class InputError(ValueError):
 
 
 def label_for(score: float, max_score: float) -> str:
+    """The label (``full``, ``partial`` or ``none``) a score of ``max_score`` points stands for."""
     if score >= max_score:
         return "full"
     return "none" if score <= 0 else "partial"
 
 
 def parse_line(line: str, lineno: int, need_expect: bool = False) -> dict:
+    """One JSON line of a labelled file as a dict; ``InputError`` naming the line if it is not an object for a
+    known question (or, with ``need_expect``, has no valid ``expect`` label).
+    """
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -76,9 +80,11 @@ class Report:
 
     @property
     def all_pairs(self) -> list[tuple[str, str]]:
+        """The label pairs of every question, in one list."""
         return [p for ps in self.pairs.values() for p in ps]
 
     def accuracy(self, pairs: list[tuple[str, str]] | None = None) -> float:
+        """The share of ``pairs`` (default: all) whose two labels agree; 0.0 when there are none."""
         pairs = self.all_pairs if pairs is None else pairs
         return sum(a == b for a, b in pairs) / len(pairs) if pairs else 0.0
 

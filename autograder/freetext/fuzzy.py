@@ -44,6 +44,7 @@ ENGINE_WORDS = {
 
 
 def max_distance(word: str) -> int:
+    """The edits a misspelling of ``word`` may be away from it: 1 up to seven letters, 2 beyond."""
     return 1 if len(word) <= 7 else 2
 
 

@@ -39,6 +39,7 @@ class GradeResult:
     flags: tuple[str, ...] = ()
 
     def concept(self, concept_id: str) -> ConceptResult:
+        """The result for ``concept_id``; ``KeyError`` listing the question's concepts if it has none by that id."""
         for c in self.concepts:
             if c.id == concept_id:
                 return c
@@ -47,10 +48,12 @@ class GradeResult:
 
     @property
     def found(self) -> list[str]:
+        """The ids of the concepts the answer earned."""
         return [c.id for c in self.concepts if c.found]
 
     @property
     def missing(self) -> list[str]:
+        """The ids of the concepts the answer did not earn."""
         return [c.id for c in self.concepts if not c.found]
 
 

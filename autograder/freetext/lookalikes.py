@@ -56,6 +56,7 @@ def latin_twin(ch: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def script(ch: str) -> str:
+    """The Unicode script of ``ch`` (``LATIN``, ``CYRILLIC``, ``COMMON``, ...), from the confusables tables."""
     return _tables()[1](ch)
 
 

@@ -130,6 +130,13 @@ def _is_clause_break(tok: Token) -> bool:
 
 
 def annotate(tokens: list[Token]) -> Annotated:
+    """Mark each token negated or not, and number its clause and sentence.
+
+    A negation cue ("no", "not", ...) negates the tokens after it up to the clause's end (at most
+    ``SCOPE_MAX``), unless a fresh claim starts; a cue before a layer setting ("without
+    ``return_sequences``") negates only that setting. Tokens that end or bracket a clause get clause and
+    sentence -1.
+    """
     n = len(tokens)
     negated = [False] * n
     clause = [-1] * n

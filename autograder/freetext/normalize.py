@@ -37,6 +37,7 @@ class Token:
 
 @lru_cache(maxsize=8192)
 def stem(word: str) -> str:
+    """The Snowball (English) stem of ``word``, cached."""
     return _STEMMER.stemWord(word)
 
 
@@ -254,6 +255,7 @@ def tokenize(answer: str) -> tuple[str, list[Token]]:
 
 
 def merge_compounds(tokens: list[Token]) -> list[Token]:
+    """Join adjacent word tokens that form a known compound (``_COMPOUNDS``) into one token spanning both."""
     out: list[Token] = []
     for tok in tokens:
         if out and (out[-1].key, tok.key) in _COMPOUNDS and out[-1].kind == tok.kind == WORD:

@@ -65,6 +65,7 @@ class Terms:
 
     @property
     def compared(self) -> frozenset[str]:
+        """The roles that compare entities: the sameness roles and the difference roles."""
         return self.same_roles | self.differ_roles
 
 
@@ -95,6 +96,7 @@ class Reading:
     premod: Mention | None = None  # a role before an entity, carried over "output, h and c"
 
     def claim(self, subject: str, role: str, negated: bool, m: Mention) -> None:
+        """Record that ``subject`` has ``role`` in this unit; a subject keeps only its first dimension role."""
         if role in self.terms.dimension_roles:
             if subject in self.sized:
                 return  # "8 is the number of time steps in the sequence": the first role is the claim
@@ -102,6 +104,7 @@ class Reading:
         self.out.append(Claim(subject, role, negated, self.u, (m.start, m.end)))
 
     def claim_equal(self, x: str, y: str, negated: bool, m: Mention) -> None:
+        """Record that ``x`` and ``y`` are (or, negated, are not) the same, as a claim about each."""
         self.claim(x, "=" + y, negated, m)
         self.claim(y, "=" + x, negated, m)
 
@@ -146,9 +149,11 @@ class At:
             k in COORDINATORS or k in SKIP_KEYS for k in self.between)
 
     def prev_is(self, kind: str) -> bool:
+        """Whether the mention before this one is of ``kind`` (``entity``, ``role``, ...)."""
         return self.prev is not None and self.prev.kind == kind
 
     def nxt_is(self, kind: str) -> bool:
+        """Whether the mention after this one is of ``kind`` (``entity``, ``role``, ...)."""
         return self.nxt is not None and self.nxt.kind == kind
 
     @cached_property
@@ -168,6 +173,7 @@ class At:
 
     @cached_property
     def entity_follows(self) -> bool:
+        """Whether an entity is mentioned anywhere after this mention in the unit."""
         return any(x.kind == "entity" for x in self.r.ms[self.idx + 1:])
 
     @cached_property

@@ -60,6 +60,7 @@ class Flag:
     probability: float  # the second reader's
 
     def to_json(self) -> dict:
+        """The flag as a JSON-ready dict of its fields."""
         return asdict(self)
 
 

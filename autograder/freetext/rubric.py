@@ -85,6 +85,7 @@ class Rubric:
 
     @property
     def max_score(self) -> float:
+        """The question's points: the sum of its concepts' points."""
         return float(sum(c.points for c in self.concepts))
 
 
@@ -164,6 +165,9 @@ def dimension_entities(count: int, sizes: dict[str, int]) -> dict[str, list[str]
 
 
 def parse_rubric(data: dict, source: str) -> Rubric:
+    """A rubric from a rubric file's parsed YAML; ``RubricError`` naming ``source`` if it is malformed or in
+    the old co-occurrence format (``terms``/``positions``).
+    """
     question = data.get("question")
     if not isinstance(question, str):
         raise RubricError(f"{source}: missing 'question'")
@@ -278,6 +282,9 @@ def read_rubric(path: Path) -> Rubric:
 
 @cache
 def load_rubric(question: str) -> Rubric:
+    """The rubric of ``question`` from ``RUBRIC_DIR``, parsed once and cached; ``ValueError`` for an unknown
+    question, ``RubricError`` if the file is for another question.
+    """
     if question not in QUESTIONS:
         raise ValueError(
             f"unknown question {question!r}; known questions: {', '.join(QUESTIONS)}"

@@ -29,6 +29,7 @@ class Comparison:
 
     @property
     def m(self) -> Mention:
+        """The sameness word's own mention."""
         return self.ms[self.idx]
 
     def entity(self, e: Mention) -> Mention:
@@ -38,6 +39,7 @@ class Comparison:
         return e
 
     def unit_subjects(self) -> list[str]:
+        """The subjects of the unit's claims so far, without the catch-all ``answer``."""
         return [c.subject for c in self.claims if c.unit == self.u and c.subject != "answer"]
 
 

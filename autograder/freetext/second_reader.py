@@ -124,6 +124,7 @@ class _QuestionModel:
     _vectorizers: Any = None
 
     def vectorizers(self) -> tuple[Any, Any]:
+        """The character and word TF-IDF vectorizers, rebuilt from the saved vocabularies on first use."""
         if self._vectorizers is None:
             tfidf, _ = _sklearn()
             char = _vectorizer(tfidf, "char", {t: i for i, t in enumerate(self.char_vocab)}, self.char_idf)
@@ -132,6 +133,7 @@ class _QuestionModel:
         return self._vectorizers
 
     def features(self, answers: Sequence[str]) -> Any:
+        """The answers' character and word TF-IDF features side by side, one sparse row per answer."""
         from scipy.sparse import hstack
 
         char, word = self.vectorizers()
@@ -220,6 +222,7 @@ class SecondReader:
         return out
 
     def probability(self, question: str, answer: str) -> dict[str, float]:
+        """For one answer, concept id -> probability that a TA gives it."""
         return self.probabilities(question, [answer])[0]
 
     # -- file -----------------------------------------------------------------------------------
@@ -245,6 +248,9 @@ class SecondReader:
 
     @classmethod
     def load(cls, path: Path) -> SecondReader:
+        """Read a trained second reader from ``path``; ``ReaderError`` saying to train one if the file is
+        missing, of another format or not a second reader file.
+        """
         try:
             with np.load(path, allow_pickle=False) as data:
                 header = json.loads(bytes(data["header"]).decode("utf-8"))

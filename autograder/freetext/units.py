@@ -29,6 +29,7 @@ class Cutting:
     seen_mention: bool = False
 
     def key(self, i: int) -> str:
+        """The key (normalised form) of token ``i``."""
         return self.tokens[i].key
 
     def opens_claim(self, i: int, link_only: bool = False, colon_links: bool = True) -> bool:

@@ -36,6 +36,9 @@ def contradicted(term: Term, claims: list[Claim]) -> bool:
             roles.setdefault((o.unit, o.subject), set()).add(o.role)
 
     def plain(c: Claim) -> bool:
+        """Whether claim ``c`` may take back the term: always for a positive term; for a negated one, only if
+        the subject has no other role in that unit.
+        """
         # "no cell state ... merges the cell state and the hidden state" describes the absence:
         # only a bare "has a cell state" takes back a "has no cell state"
         return not term.negated or not roles.get((c.unit, c.subject), set()) - {c.role}
@@ -46,6 +49,9 @@ def contradicted(term: Term, claims: list[Claim]) -> bool:
 
 def first_alternative(alternatives: tuple[tuple[Term, ...], ...],
                       claims: list[Claim]) -> tuple[tuple[Term, ...], tuple[int, int]] | None:
+    """The first alternative whose terms all hold in ``claims``, with the span from its first to its last
+    term's evidence; None if none holds.
+    """
     for alt in alternatives:
         spans = [holds(t, claims) for t in alt]
         if all(s is not None for s in spans):
@@ -70,6 +76,7 @@ def hedged(concept: Concept, claims: list[Claim]) -> ClaimVerdict | None:
     claim the rubric does not know is flagged (0.6) for a TA."""
     for group in sorted({c.branch[0] for c in claims if c.branch is not None}):
         def within(branch: int, group: int = group) -> list[Claim]:
+            """The claims outside any hedge, plus those in ``branch`` of this hedged group."""
             return [c for c in claims if c.branch is None or c.branch == (group, branch)]
 
         hits = [first_alternative(concept.key, within(b)) for b in (0, 1)]

@@ -77,6 +77,7 @@ class Decision:
 
     @property
     def flagged(self) -> bool:
+        """Whether the scan left any note for the instructor."""
         return bool(self.flags)
 
     @property

@@ -252,6 +252,7 @@ class Finding:
         return f"cell {self.cell + 1}, line {self.line}: {CATEGORIES.get(self.category, self.category)} ({self.detail})"
 
     def to_dict(self) -> dict[str, Any]:
+        """The finding as a JSON-ready dict of its fields."""
         return asdict(self)
 
 
@@ -349,9 +350,11 @@ class _Visitor(ast.NodeVisitor):
         self.aliases: dict[str, str] = {}  # local name -> module it stands for
 
     def add(self, node: ast.AST, category: str, detail: str) -> None:
+        """Record a finding of ``category`` at ``node``'s line, with the names its statement assigns."""
         self.findings.append(Finding(category, self.cell, getattr(node, "lineno", 0), detail, self.targets))
 
     def visit_statements(self, tree: ast.Module) -> None:
+        """Visit a cell's top-level statements, noting each one's assigned names for the findings in it."""
         for stmt in tree.body:
             self.targets = _targets(stmt)
             self.visit(stmt)
@@ -382,6 +385,7 @@ class _Visitor(ast.NodeVisitor):
             self.add(node, category, f"imports {top}")
 
     def visit_Import(self, node: ast.Import) -> None:
+        """Judge each imported module and remember the name it is bound to."""
         for alias in node.names:
             self._module(node, alias.name)
             self.aliases[alias.asname or alias.name.split(".")[0]] = (
@@ -389,6 +393,7 @@ class _Visitor(ast.NodeVisitor):
             )
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        """Flag a relative import; else judge the module and the names taken from it, and remember them."""
         if node.level:
             self.add(node, "grader_code", "relative import")
             return
@@ -406,6 +411,9 @@ class _Visitor(ast.NodeVisitor):
                 self.add(node, category, f"os.{attr}")
 
     def visit_Name(self, node: ast.Name) -> None:
+        """Flag a reference to ``exec``-like builtins (aliasing them is the usual evasion), ``exit``/``quit``,
+        ``__builtins__`` and the like, the grader's package or Otter's grading classes.
+        """
         if node.id in ("__builtins__", "__loader__", "__spec__"):
             self.add(node, "dynamic_code", node.id)
         elif node.id == "autograder":
@@ -424,6 +432,9 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        """Flag dunder and listed attributes, and attributes of ``os``, ``sys``, ``otter`` and ``grader``
+        outside what a student needs; an alias is resolved to the module it stands for.
+        """
         attr = node.attr
         base = _dotted(node.value)
         resolved = self.aliases.get(base.split(".")[0], base.split(".")[0]) if base else None
@@ -446,6 +457,9 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        """Judge ``getattr``/``hasattr`` as the attribute they name (a computed name is introspection),
+        ``open`` by its mode, ``get_ipython()`` calls as magics, and grader paths in a call's arguments.
+        """
         func = node.func
         name = func.id if isinstance(func, ast.Name) else None
         if name == "getattr" or name == "hasattr":
@@ -495,6 +509,7 @@ class _Visitor(ast.NodeVisitor):
                 return
 
     def visit_Constant(self, node: ast.Constant) -> None:
+        """Flag a string that names a grader path even outside a call (a path stored in a variable first)."""
         self._grader_path(node, in_call=False)
 
     def _ipython_call(self, node: ast.Call, method: str) -> None:
@@ -549,12 +564,14 @@ class _Visitor(ast.NodeVisitor):
             self.add(node, "filesystem", "open() of a computed path")
 
     def visit_Raise(self, node: ast.Raise) -> None:
+        """Flag ``raise SystemExit`` / ``raise KeyboardInterrupt`` as an attempt to stop the run (``kernel_exit``)."""
         exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
         if isinstance(exc, ast.Name) and exc.id in ("SystemExit", "KeyboardInterrupt"):
             self.add(node, "kernel_exit", f"raise {exc.id}")
         self.generic_visit(node)
 
     def visit_Global(self, node: ast.Global) -> None:
+        """Flag ``global __name__``-style declarations of dunder names."""
         for n in node.names:
             if n.startswith("__"):
                 self.add(node, "introspection", f"global {n}")

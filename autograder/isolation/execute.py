@@ -74,6 +74,9 @@ class _BoundedClient(NotebookClient):
     kept_chars = 0
 
     def process_message(self, msg: dict[str, Any], cell: Any, cell_index: int) -> Any:
+        """Pass the kernel's message on until the notebook's outputs reach ``MAX_OUTPUT_CHARS``; past it, drop
+        outputs but keep an error, cut to its name and the start of its message, so the failure still shows.
+        """
         msg_type = msg.get("msg_type", "")
         if msg_type in PAYLOAD_TYPES or msg_type.startswith("comm"):
             size = _chars(msg.get("content"))

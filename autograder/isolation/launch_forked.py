@@ -33,6 +33,7 @@ def main(argv: list[str]) -> int:
     pidfd = os.pidfd_open(pid)
 
     def forward(signum: int, frame: object) -> None:
+        """Pass a signal this launcher receives on to the kernel (already gone: nothing to do)."""
         try:
             signal.pidfd_send_signal(pidfd, signum)
         except ProcessLookupError:

@@ -157,6 +157,9 @@ class IsolatedGrading(DeclaredSettings, AbstractOtterPlugin):
         plugin = self
 
         def grade_notebook(submission_path: str, **run_options: Any) -> Any:
+            """Otter's ``grade_notebook`` replaced: grade in isolation and keep the results on the plugin; a failure
+            becomes a grading error with a sentence for the student (the traceback goes to the instructor's log).
+            """
             try:
                 plugin.results = grade_isolated(
                     submission_path,

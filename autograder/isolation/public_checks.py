@@ -31,6 +31,7 @@ class PublicCheck:
 
     @property
     def label(self) -> str:
+        """What the check looks at, in a student's words (see ``label``)."""
         return label(self.function)
 
 

@@ -171,6 +171,9 @@ class _Watch:
         self.buffer = b""
 
     def run(self) -> None:
+        """Read the grading process's progress until it exits or the deadline comes (then ``_at_deadline``);
+        if it exits without complete results, end the students' processes and write results that say so.
+        """
         while True:
             left = self.deadline - time.monotonic()
             if left <= 0:

@@ -85,6 +85,9 @@ def write_refusal(autograder_dir: str, problem: Problem, config: dict[str, Any])
 
 
 def main(autograder_dir: str = "/autograder") -> None:
+    """Refuse a submission that cannot be graded as this assignment's notebook (writing results that say
+    why), else run Otter's autograder as the zip's ``run_otter.py`` would (blank metadata read as none).
+    """
     config = _config(autograder_dir)
     problem = submission_problem(autograder_dir, config)
     if problem is not None:

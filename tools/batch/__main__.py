@@ -41,6 +41,7 @@ DEFAULT_CPUS = 1.0  # per sandbox; Gradescope's smaller quota would halve the th
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line: the submissions folder, the output folder, and the sandbox limits (Gradescope's by default)."""
     parser = argparse.ArgumentParser(prog="python -m tools.batch", description=__doc__.split("\n\n")[0])
     parser.add_argument("submissions", type=Path, help="folder of .ipynb / export .zip files or a Gradescope export")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
@@ -71,6 +72,9 @@ def _sigterm(signum, frame):  # signal handler signature
 
 
 def summarize(records: list[Record], stats_text: str, out: Path, wall: float) -> str:
+    """What the run did, for the terminal: counts by status, reuse, each worker's peak memory and pace,
+    the inputs not graded (the first 50), the question statistics and where the files are.
+    """
     counts = Counter(r.status for r in records)
     graded_now = [r for r in records if not r.cached and r.key]
     lines = [
@@ -112,6 +116,10 @@ def second_reader(out: Path):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Grade every submission in the folder and write the grade sheet, CSV, statistics and review page;
+    the exit status: 2 with a one-line message when the folder, zip or sandbox is not usable, 130 when
+    interrupted (what was graded is kept for the next run).
+    """
     args = build_parser().parse_args(argv)
     folder: Path = args.submissions
     if not folder.is_dir():
@@ -145,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     counts: Counter[str] = Counter()
 
     def on_record(record: Record) -> None:
+        """Count a finished submission by its status on the progress bar."""
         counts[record.status] += 1
         bar.set_postfix({s: counts[s] for s in Status if counts[s]}, refresh=False)
         bar.update(1)

@@ -53,6 +53,9 @@ def _check_notebook(name: str, data: bytes, expected: str | None) -> tuple[Statu
 
 
 def check_zip(path: Path, expected: str | None, label: str) -> tuple[Status, str] | None:
+    """Why an export zip cannot be graded, as ``(status, reason)``, or None: it must hold exactly one notebook
+    at its top level, of a sane size, that passes the notebook check.
+    """
     try:
         with zipfile.ZipFile(path) as zf:
             notebooks = zip_notebooks(zf)
@@ -72,6 +75,9 @@ def check_zip(path: Path, expected: str | None, label: str) -> tuple[Status, str
 
 
 def check_folder(sub: Submission, expected: str | None) -> tuple[Status, str] | None:
+    """Why a submission folder cannot be graded, as ``(status, reason)``, or None: it must hold one notebook
+    at its top level, or else exactly one zip (checked as an export zip).
+    """
     files = sub.files()
     top_notebooks = [f for f in files if f.parent == sub.path and f.suffix == ".ipynb"]
     zips = [f for f in files if f.suffix == ".zip"]
@@ -132,6 +138,9 @@ def discover(folder: Path, expected: str | None, exclude: list[Path] | None = No
     subs: list[Submission] = []
 
     def add_export(export: Path, prefix: str) -> None:
+        """Add the submissions of a Gradescope export folder, with their submitters from its metadata
+        (unreadable metadata becomes a malformed input of its own); other entries are added as usual.
+        """
         try:
             metadata = read_metadata(export / METADATA_FILE)
         except (OSError, ValueError, yaml.YAMLError) as e:
@@ -151,6 +160,9 @@ def discover(folder: Path, expected: str | None, exclude: list[Path] | None = No
                 add_entry(entry, prefix)
 
     def add_entry(entry: Path, prefix: str) -> None:
+        """Add one file or folder: a notebook, an export zip, a Gradescope export or submission folder, or an
+        input that is none of them (reported, never dropped).
+        """
         label = f"{prefix}{entry.name}"
         if entry.is_dir():
             if (entry / METADATA_FILE).is_file() and not prefix:

@@ -53,6 +53,9 @@ class Options:
 
 
 def state_key(zip_hash: str, sub: Submission) -> str:
+    """The key of a submission's record: the autograder zip's hash and the submission's content hash,
+    so that a new zip or an edited submission is graded again.
+    """
     return hashlib.sha256(f"{zip_hash}:{sub.content_hash()}".encode()).hexdigest()[:32]
 
 
@@ -63,6 +66,9 @@ class State:
         self.dir = Path(out) / STATE_DIR
 
     def load(self, key: str) -> Record | None:
+        """The record saved under ``key``, or None if there is none or it is unreadable or of another
+        version (the submission is then graded again).
+        """
         try:
             data = json.loads((self.dir / f"{key}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -75,6 +81,7 @@ class State:
             return None
 
     def save(self, record: Record) -> None:
+        """Save ``record`` under its key, atomically."""
         write_atomic(self.dir / f"{record.key}.json", json.dumps(record.to_json(), indent=1))
 
 
@@ -182,6 +189,7 @@ def _warm_worker(options: Options) -> Any:
 
 
 def close_workers() -> None:
+    """Close every warm worker the threads started (their sandboxes and work folders)."""
     with _workers_lock:
         while _workers:
             _workers.pop().close()

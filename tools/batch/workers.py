@@ -134,10 +134,12 @@ class WarmWorker:
         return GradescopeRun(submission, sandbox, results, problems, log, self.config)
 
     def stop(self) -> None:
+        """Close the running sandbox, if any; the next job starts a fresh one."""
         if self.running is not None:
             self.running.close()
             self.running = None
 
     def close(self) -> None:
+        """Stop the sandbox and delete the worker's work folder."""
         self.stop()
         shutil.rmtree(self.work, ignore_errors=True)

@@ -104,6 +104,7 @@ class BaseImageError(Exception):
 
 
 def host_cas() -> list[Path]:
+    """The CA certificates the host's administrator added (``HOST_CAS``), to be trusted in the image too."""
     return sorted(HOST_CAS.rglob("*.crt")) if HOST_CAS.is_dir() else []
 
 
@@ -120,10 +121,12 @@ def image_tag() -> str:
 
 
 def image_exists(tag: str) -> bool:
+    """Whether the Docker engine has an image tagged ``tag``."""
     return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
 
 
 def image_size(tag: str) -> int:
+    """The image's size in bytes as Docker reports it; 0 if it cannot say."""
     done = subprocess.run(["docker", "image", "inspect", "--format", "{{.Size}}", tag], capture_output=True, text=True)
     return int(done.stdout.strip() or 0)
 
@@ -174,10 +177,14 @@ def build(rebuild: bool = False) -> tuple[str, float | None]:
 
 
 def format_deviations() -> str:
+    """Where the image differs from Otter's online recipe, what it does here and why, as a list for the terminal."""
     return "\n".join(f"- {d.online}\n  here: {d.here}\n  why: {d.why}" for d in DEVIATIONS)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Make the base image (or, with ``--deviations``, list how it differs from Otter's recipe); the exit
+    status, 1 with the reason when it cannot be made.
+    """
     parser = argparse.ArgumentParser(prog="python -m tools.docker.base_image", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rebuild", action="store_true", help="make the image again even if it exists")
     parser.add_argument("--deviations", action="store_true", help="list what differs from Otter's online recipe")

@@ -48,6 +48,7 @@ def engine_running() -> bool:
 
 
 def buildx_available() -> bool:
+    """Whether the ``docker`` client is installed and ``docker buildx`` answers (within 30 s)."""
     try:
         return shutil.which("docker") is not None and _run(["docker", "buildx", "version"], timeout=30).returncode == 0
     except subprocess.TimeoutExpired:
@@ -146,6 +147,7 @@ def versions() -> str:
 
 
 def main() -> int:
+    """Make the Docker engine usable, print what was done and the versions; the exit status, 1 on failure."""
     try:
         for step in ensure_engine():
             print(step)

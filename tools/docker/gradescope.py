@@ -58,10 +58,12 @@ class ContainerRun:
 
     @property
     def question_scores(self) -> QuestionScores:
+        """``question -> (score, max_score)``, read by ``tools.scores.question_scores``."""
         return question_scores(self.results)
 
     @property
     def score(self) -> float | None:
+        """The top-level score of results.json (0 if it has none), or None if there were no results."""
         return None if self.results is None else float(self.results.get("score", 0))
 
 
@@ -166,6 +168,7 @@ def grade(
 
 
 def format_run(run: ContainerRun) -> str:
+    """One run for the terminal: total, wall time, peak memory, exit code, OOM kill, then results.json's problems."""
     scores = run.question_scores
     total = sum(s for s, _ in scores.values())
     possible = sum(m for _, m in scores.values())
@@ -176,6 +179,9 @@ def format_run(run: ContainerRun) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Grade each submission in the Gradescope-like container and print the runs; the exit status: 0 when
+    no run has problems with its results.json, 1 when one has, 2 when the zip, image or container failed.
+    """
     parser = argparse.ArgumentParser(prog="python -m tools.docker.gradescope", description=__doc__.split("\n\n")[0])
     parser.add_argument("submissions", type=Path, nargs="+")
     parser.add_argument("--memory", default=GRADESCOPE_LIMITS.memory_size)

@@ -147,6 +147,9 @@ def lay_out(zip_path: Path, root: Path, dockerfile: str | None = None) -> Layout
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Lay the zip out in a directory as Otter's Dockerfile would and print the steps applied and
+    skipped; the exit status, 1 with the reason on failure.
+    """
     parser = argparse.ArgumentParser(prog="python -m tools.docker.layout", description=__doc__.split("\n\n")[0])
     parser.add_argument("zip", type=Path)
     parser.add_argument("dir", type=Path, help="the directory standing for /autograder (created)")

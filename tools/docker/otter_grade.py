@@ -67,10 +67,14 @@ class OtterGradeRun:
 
     @property
     def ok(self) -> bool:
+        """Whether every submission was graded and has its row in the CSV."""
         return not self.failures and not self.missing
 
 
 def assignment_name(zip_path: Path) -> str:
+    """The assignment name in the zip's ``otter_config.json`` (``otter grade -n`` needs it);
+    ``OtterGradeError`` if it names none.
+    """
     with zipfile.ZipFile(zip_path) as zf:
         config = json.loads(zf.read("otter_config.json"))
     name = config.get("assignment_name")
@@ -145,6 +149,7 @@ def container_outputs(log_text: str) -> dict[str, str]:
 
 
 def last_line(text: str) -> str:
+    """The last non-blank line of ``text``, stripped; "" if there is none."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
 
@@ -222,6 +227,9 @@ def grade(
 
 
 def report(run: OtterGradeRun) -> str:
+    """What the run did, for the TA: how many were graded and where the CSV is, then every submission not
+    graded with the reason (its rows hold 0 points that are not grades) and where the containers' output is.
+    """
     graded = len(run.rows) - len(run.failures)
     lines = [f"graded {graded} of {len(run.rows) + len(run.missing)} submissions in {run.grading_seconds:.0f} s "
              f"(image ready after {run.build_seconds:.0f} s): {run.csv}"]
@@ -240,6 +248,9 @@ def report(run: OtterGradeRun) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Grade the submissions with ``otter grade`` and print the report (to stderr when some were not
+    graded); the exit status: 0 all graded, 1 some not, 2 when grading could not start.
+    """
     parser = argparse.ArgumentParser(prog="python -m tools.docker.otter_grade", description=__doc__.split("\n\n")[0])
     parser.add_argument("submissions", type=Path, nargs="+", help="folders of submissions (or files)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")

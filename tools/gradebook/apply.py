@@ -19,6 +19,7 @@ def decision_for(force: dict[tuple[str, str, str, str], Decision], answer: Answe
 
 
 def earned(force: dict[tuple[str, str, str, str], Decision], answer: AnswerRow, concept: ConceptCell) -> bool:
+    """Whether the answer earns the concept: the decision in force if a TA made one, else the engine's verdict."""
     d = decision_for(force, answer, concept)
     return concept.found if d is None else d.given
 

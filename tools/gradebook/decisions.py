@@ -36,6 +36,7 @@ class Decision:
 
     @property
     def key(self) -> tuple[str, str, str, str]:
+        """What a later decision replaces this one on: question, concept, normalised answer and file."""
         return (self.question, self.concept, self.answer, self.file)
 
 
@@ -92,6 +93,7 @@ def latest(decisions: list[Decision]) -> dict[tuple[str, str, str, str], Decisio
 
 def decide(path: Path, question: str, concept: str, answer: str, given: bool, reviewer: str,
            comment: str = "", file: str = "") -> Decision:
+    """Make a decision now and append it to the file at ``path``; ``DecisionError`` without a reviewer name."""
     d = Decision(question, concept, normalise(answer), bool(given), reviewer, round(time.time(), 3),
                  comment.strip(), file)
     append(path, d)

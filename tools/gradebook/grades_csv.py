@@ -53,26 +53,32 @@ class _Results:
         self._error = None if record.status == Status.GRADED else (record.reason or record.status)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Question -> its score and possible points, as Otter's results hold them."""
         # the numbers as results.json has them (int or float), as Otter's own results hold them
         return {q: {"score": s, "possible": m} for q, (s, m) in self._scores.items()}
 
     def has_catastrophic_failure(self) -> bool:
+        """Whether the submission was not graded (its status is not ``graded``)."""
         return self._error is not None
 
     @property
     def catastrophic_error(self) -> str | None:
+        """Why the submission was not graded (its reason, else its status), or None."""
         return self._error
 
     @property
     def total(self) -> int | float:
+        """The points earned; 0 when the submission was not graded."""
         return 0 if self._error else sum(s for s, _ in self._scores.values())
 
     @property
     def possible(self) -> int | float:
+        """The points possible; 0 when the submission was not graded."""
         return 0 if self._error else sum(m for _, m in self._scores.values())
 
     @property
     def percent(self) -> float:
+        """The share of the possible points earned (0 to 1, four decimals); 0 when nothing was possible."""
         return 0 if self.possible == 0 else round(self.total / self.possible, 4)
 
 

@@ -84,14 +84,17 @@ class Submission:
 
     @property
     def names(self) -> str:
+        """The submitters' names, joined with "; " for one CSV cell."""
         return "; ".join(s.name for s in self.submitters)
 
     @property
     def sids(self) -> str:
+        """The submitters' student ids, joined with "; " for one CSV cell."""
         return "; ".join(s.sid for s in self.submitters)
 
     @property
     def emails(self) -> str:
+        """The submitters' emails, joined with "; " for one CSV cell."""
         return "; ".join(s.email for s in self.submitters)
 
 

@@ -59,9 +59,11 @@ class Record:
 
     @property
     def total(self) -> float:
+        """The points earned, summed over the questions."""
         return sum(s for s, _ in self.scores.values())
 
     def to_json(self) -> dict[str, Any]:
+        """The record as JSON with the format's version (``cached`` is this run's, not saved)."""
         d = dict(self.__dict__)
         d["scores"] = {q: list(v) for q, v in self.scores.items()}
         d.pop("cached")
@@ -69,6 +71,9 @@ class Record:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Record:
+        """A record from ``to_json``'s dict, ignoring unknown fields; ``ValueError`` for an unknown or missing
+        status.
+        """
         d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         d["scores"] = {q: (v[0], v[1]) for q, v in d.get("scores", {}).items()}
         d["status"] = Status(d.get("status"))  # unknown or missing: ValueError, and State.load regrades

@@ -47,6 +47,7 @@ def _confidence(a: AnswerRow) -> float:
 def order(answers: list[AnswerRow]) -> list[AnswerRow]:
     """Flagged first, then least confident, then lowest share of the rubric; unanswered last."""
     def key(a: AnswerRow) -> tuple:
+        """Unanswered last; flagged first; then least confident, lowest share earned, file and question number."""
         earned = sum(c.points for c in a.concepts if c.found) / (sum(c.points for c in a.concepts) or 1)
         return (not a.answered, not a.flagged, _confidence(a), earned, a.file, int(a.question[1:]))
 
@@ -100,5 +101,6 @@ def render_html(sheet: Sheet, title: str = "Written answers to review") -> str:
 
 
 def write_review_page(sheet: Sheet, path: Path) -> Path:
+    """Write the sheet's review page to ``path`` atomically; the path written."""
     write_atomic(Path(path), render_html(sheet))
     return Path(path)

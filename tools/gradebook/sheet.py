@@ -53,6 +53,7 @@ class AnswerRow:
 
     @property
     def norm(self) -> str:
+        """The answer's text normalised as decisions key it (``normalise``)."""
         return normalise(self.text)
 
     @property
@@ -64,6 +65,7 @@ class AnswerRow:
 
     @property
     def flagged(self) -> list[ConceptCell]:
+        """The answer's concepts flagged for a TA's review."""
         return [c for c in self.concepts if c.review]
 
 
@@ -132,6 +134,7 @@ def write(out: Path, subs: list[Submission], records: list[Record], reader: Any 
 
 
 def save(out: Path, sheet: Sheet) -> Sheet:
+    """Write the grade sheet (records, submissions, answers) to ``out`` atomically; returns the sheet."""
     records, subs = sheet.records, sheet.subs
     data = {
         "version": VERSION,
@@ -146,6 +149,9 @@ def save(out: Path, sheet: Sheet) -> Sheet:
 
 
 def read(out: Path) -> Sheet:
+    """The grade sheet a batch grading wrote to ``out``; ``SheetError`` saying what to run when it is
+    missing, unreadable or of another version.
+    """
     path = Path(out) / SHEET
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))

@@ -65,6 +65,7 @@ def write_stats(records: list[Record], csv_path: Path, json_path: Path,
 
 
 def format_stats(rows: list[dict[str, Any]]) -> str:
+    """The question statistics as a fixed-width table for the terminal, the total row set off by a rule."""
     header = f"{'question':<9}{'possible':>9}{'n':>5}{'mean':>8}{'median':>8}{'min':>6}{'max':>6}{'full':>6}{'zero':>6}"
     lines = [header, "-" * len(header)]
 

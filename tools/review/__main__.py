@@ -22,6 +22,10 @@ def _stop(signum, frame) -> None:  # a signal handler's signature
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Serve the review app on 127.0.0.1 until Ctrl-C or SIGTERM, then wait for the reports to carry every
+    decision; the exit status, 2 with a one-line message for a missing reviewer name, an unreadable grade
+    sheet or a busy port.
+    """
     parser = argparse.ArgumentParser(prog="python -m tools.review", description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="the folder a batch grading wrote (make grade OUT=...)")
     parser.add_argument("--reviewer", required=True, help="your name, recorded with each decision")

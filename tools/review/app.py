@@ -69,6 +69,7 @@ class Review:
         return cls(Path(out), reviewer, sheet, decisions, reports_written=len(decisions), flags_from=flags_from)
 
     def groups(self) -> dict[tuple[str, str], list[Group]]:
+        """(question, concept) -> the groups of answers read alike; rebuilt only when a decision was added."""
         cached = self._groups
         if cached is None or cached[0] != len(self.decisions):
             cached = self._groups = (len(self.decisions), build(self.sheet, self.decisions))
@@ -197,6 +198,7 @@ def count(n: int, noun: str) -> str:
 
 
 def index_page(review: Review) -> str:
+    """The start page: a row per concept with its answers, groups and the undecided (and flagged) ones."""
     groups = review.groups()
     rows = []
     for (q, c), gs in sorted(groups.items(), key=lambda kv: (int(kv[0][0][1:]), kv[0][1])):
@@ -225,6 +227,9 @@ def _verdict(given: bool) -> str:
 
 
 def concept_page(review: Review, question: str, concept: str) -> str | None:
+    """The page of one concept, its groups of answers with the forms to decide them; None for an unknown
+    question or concept.
+    """
     groups = review.groups().get((question, concept))
     if groups is None:
         return None
@@ -277,6 +282,7 @@ def _form(question: str, concept: str, gid: str, nxt: str, text: str | None = No
 
 
 def class_page(review: Review) -> str:
+    """The page of what the class got wrong: concepts earned, misconceptions and common wrong answers, by question."""
     stats = class_stats(review.sheet, review.decisions, top=5)
     parts = ["<h1>What the class got wrong</h1><p>Shares of the graded submissions, with the decisions "
              "so far applied.</p>"]
@@ -313,6 +319,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:
+        """Serve the start page, a concept's page, the class page or ``/status`` (JSON counts); else 404."""
         path = urlsplit(self.path).path
         parts = [p for p in path.split("/") if p]
         if not parts:
@@ -329,6 +336,10 @@ class Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.NOT_FOUND, _page("Not found", "<p>No such page.</p>", self.review))
 
     def do_POST(self) -> None:
+        """Record a decision from a ``/decide`` form and redirect to the next group; refuses forms from
+        another origin (403), too large (413), without a give/withhold verdict (400) or that the review
+        refuses (409, with its reason).
+        """
         if urlsplit(self.path).path != "/decide":
             return self._send(HTTPStatus.NOT_FOUND, "no such form", "text/plain")
         origin = self.headers.get("Origin")
@@ -355,6 +366,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def serve(review: Review, port: int = 0) -> ThreadingHTTPServer:
+    """A server for ``review`` on 127.0.0.1 (``port`` 0: any free one), not yet serving."""
     handler = type("ReviewHandler", (Handler,), {"review": review})
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True

@@ -51,6 +51,7 @@ class Group:
 
     @property
     def flagged(self) -> bool:
+        """Whether any answer of the group is flagged for review."""
         return any(m.cell.review for m in self.members)
 
     @property
@@ -68,6 +69,7 @@ class Group:
 
     @property
     def decided(self) -> bool:
+        """Whether a TA has decided every answer of the group."""
         return all(m.decision is not None for m in self.members)
 
 

@@ -11,8 +11,8 @@ calibrate  FILE... of JSON lines that also carry "expect": full|partial|none (an
            disagreement. --split NAME measures one split only; --summary omits the
            disagreements. --decisions FILE reads a TA's review decisions
            (OUT/review/decisions.jsonl) as concept labels instead.
-train      fit the second reader on the labelled corpus's train and dev rows (and a
-           TA's decisions: --decisions FILE) and save it (--out, default
+train      fit the second reader on the labelled corpus's training rows (train, dev,
+           rounds 4 and 5; and a TA's decisions: --decisions FILE) and save it (--out, default
            build/second_reader.npz).
 """
 

@@ -2,10 +2,10 @@
 
 The claim engine (``grading``) grades; this reader only *flags*. Per question it turns an answer
 into character 2-5 and word 1-2 n-grams (TF-IDF) and, per concept, a logistic regression trained
-on answers labelled per concept (the calibration corpus's train and dev rows, and a TA's review
-decisions) gives the probability that the answer earns the concept. Where it and the engine
+on answers labelled per concept (the calibration corpus's train, dev, round 4 and round 5 rows,
+and a TA's review decisions) gives the probability that the answer earns the concept. Where it and the engine
 disagree, each is right about half the time, so a disagreement is a reason for a person to look,
-never a grade (``review_flags``).
+never a grade (``review.flags``).
 
 It is a TA tool: scikit-learn (pinned in ``requirements-dev.txt``) is imported only when a reader
 is trained or loaded, and the Gradescope zip's grading never imports this module. Training is
@@ -32,7 +32,9 @@ FORMAT = "second-reader/1"
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "calibration" / "labelled"  # a checkout's labelled corpus (not in the zip)
 DEFAULT_MODEL = REPO / "build" / "second_reader.npz"
-TRAIN_SPLITS = ("train", "dev")  # the frozen test splits are never trained on
+# Rounds 4 and 5 were measured once, frozen, with a reader that had not seen them; since then they
+# teach it. The frozen test split and round 6 are never trained on.
+TRAIN_SPLITS = ("train", "dev", "round4", "round5")
 
 # Chosen by leave-one-writer-out cross-validation on the corpus's train and dev rows (rounds 2
 # and 3, graded by the engine release that had not seen them): C between 3 and 30 changes the
@@ -283,7 +285,7 @@ def _digest(examples: Sequence[Example]) -> str:
 
 
 def train_default(decisions: Iterable[str] = ()) -> SecondReader:
-    """A reader of the corpus's train and dev rows, with a TA's decisions (``decisions.jsonl`` lines) on top."""
+    """A reader of the corpus's ``TRAIN_SPLITS`` rows, with a TA's decisions (``decisions.jsonl`` lines) on top."""
     return SecondReader.train(merge(corpus_examples(), decision_examples(decisions)))
 
 

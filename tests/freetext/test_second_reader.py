@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from autograder.freetext import grade_answer
-from autograder.freetext.review import DISAGREES, POLICY, UNSETTLED, ReviewPolicy, flags, meaning
+from autograder.freetext.review import DISAGREES, DOUBTED, POLICY, UNSETTLED, ReviewPolicy, flags, meaning
 from autograder.freetext.rubric import QUESTIONS, load_rubric
 from autograder.freetext.second_reader import (
     FORMAT,
+    TRAIN_SPLITS,
     HeldOut,
     ReaderError,
     SecondReader,
@@ -38,12 +39,13 @@ def reader(examples):
 
 
 @pytest.mark.fast
-def test_it_trains_on_train_and_dev_rows_only(examples):
+def test_it_never_trains_on_a_frozen_split(examples):
     rows = [json.loads(line) for path in sorted((ROOT / "tests/calibration/labelled").glob("w*.jsonl"))
             for line in path.read_text(encoding="utf-8").splitlines()]
-    frozen = {(r["question"], r["answer"]) for r in rows if r["split"] not in ("train", "dev")}
+    assert "test" not in TRAIN_SPLITS and "round6" not in TRAIN_SPLITS
+    frozen = {(r["question"], r["answer"]) for r in rows if r["split"] in ("test", "round6")}
     assert frozen and not frozen & {(e.question, e.answer) for e in examples}
-    assert len(examples) == sum(r["split"] in ("train", "dev") for r in rows)
+    assert len(examples) == sum(r["split"] in TRAIN_SPLITS for r in rows)
 
 
 @pytest.mark.fast
@@ -122,10 +124,22 @@ def test_flags_point_at_disagreement_and_never_change_a_grade():
 def test_an_unsure_verdict_is_flagged_only_when_the_second_reader_cannot_settle_it():
     policy = ReviewPolicy()
     unsure = type("C", (), {"found": False, "confidence": 0.6, "id": "x"})()
-    assert policy.reasons(unsure, 0.45) == [UNSETTLED]
+    assert policy.reasons(unsure, 0.52) == [UNSETTLED]
     assert policy.reasons(unsure, 0.1) == []  # the second reader is sure the engine is right
     assert policy.reasons(unsure, 0.7) == [DISAGREES]
     assert POLICY == policy
+
+
+@pytest.mark.fast
+def test_a_point_the_second_reader_doubts_is_checked():
+    given = type("C", (), {"found": True, "confidence": 0.9, "id": "x"})()
+    assert ReviewPolicy().reasons(given, 0.3) == [DISAGREES]
+    assert ReviewPolicy().reasons(given, 0.6) == [DOUBTED]  # it leans to the point, not far enough
+    assert ReviewPolicy().reasons(given, 0.8) == []
+    result = grade_answer("q2", "h is the hidden state and c is the cell state")
+    doubted = flags(result, {"h_hidden_state": 0.6, "c_cell_state": 0.95})
+    assert [(f.concept, f.reason) for f in doubted] == [("h_hidden_state", DOUBTED)]
+    assert "not sure" in doubted[0].why and meaning("q2", "h_hidden_state") in doubted[0].why
 
 
 @pytest.mark.fast
@@ -143,7 +157,7 @@ def test_score_prints_what_to_review(tmp_path):
     out = subprocess.run([sys.executable, "-m", "autograder.freetext", "train", "--out", str(model)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "second reader trained on 14 writers" in out.stdout and model.is_file()
+    assert "second reader trained on 22 writers" in out.stdout and model.is_file()
     lines = [{"question": "q8", "answer": "the GRU just doesn't output c, it only has 2 outputs"},
              {"question": "q2", "answer": "..."}]
     out = subprocess.run([sys.executable, "-m", "autograder.freetext", "score", "--model", str(model)],
@@ -156,18 +170,19 @@ def test_score_prints_what_to_review(tmp_path):
         assert flag["concept"] == "no_cell_state" and "second reader" in flag["why"]
 
 
-# Measured once (2026-12-06), with the review policy and the second reader frozen before either
-# set was read (tests/calibration/labelled/README.md): the engine alone, and after a TA decides the
-# concepts the second reader flags, each row read by a reader never trained on its writer. These
-# floors keep a release from getting worse unnoticed; on rounds 4 and 5, the writers nothing was
-# ever tuned on, the target (97% after review, at most 20% reviewed) is not met.
+# The review's figures, each row read by a reader never trained on its set (calibrate excludes the
+# rows it measures from training). The test split and round 6 are frozen and were measured once
+# (tests/calibration/labelled/README.md). Rounds 4 and 5 were measured once by the first release
+# (96.0% at 16% and 96.3% at 21%), then taught the second reader and chose the second release's
+# policy, so their figures here are a floor, not a measurement. These floors keep a release from
+# getting worse unnoticed.
 MEASURED = {
-    "test": {"answers": 244, "engine": 219, "reviewed": 243, "concepts": 533, "flagged": 68,
+    "test": {"answers": 244, "engine": 219, "reviewed": 243, "concepts": 533, "flagged": 75,
              "false_credit": 5, "false_credit_caught": 4},
-    "round4": {"answers": 378, "engine": 322, "reviewed": 363, "concepts": 852, "flagged": 133,
-               "false_credit": 19, "false_credit_caught": 7},
-    "round5": {"answers": 378, "engine": 309, "reviewed": 364, "concepts": 853, "flagged": 175,
-               "false_credit": 15, "false_credit_caught": 11},
+    "round4": {"answers": 378, "engine": 322, "reviewed": 367, "concepts": 852, "flagged": 156,
+               "false_credit": 19, "false_credit_caught": 14},
+    "round5": {"answers": 378, "engine": 309, "reviewed": 365, "concepts": 853, "flagged": 171,
+               "false_credit": 15, "false_credit_caught": 13},
 }
 
 

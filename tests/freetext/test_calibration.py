@@ -116,13 +116,16 @@ def test_the_labelled_corpus_is_complete_and_split_once():
     rows = [json.loads(line) for path in LABELLED for line in path.read_text(encoding="utf-8").splitlines()]
     # round 1: 1,200 answers (w1-w6) split train/dev/test; rounds 2 (w7-w10) and 3 (w11-w14): 383
     # each, in train/dev only, so the frozen test split stays the one first measured; rounds 4
-    # (w15-w18) and 5 (w19-w22): 378 each, all in the frozen splits round4 and round5, the files as
-    # committed before anyone read them
-    assert len(rows) == 2722 and {r["split"] for r in rows} == {"train", "dev", "test", "round4", "round5"}
+    # (w15-w18) and 5 (w19-w22): 378 each, and 6 (w23-w26): 379, each in a split of its own, the
+    # files as committed before anyone read them
+    splits = {"train", "dev", "test", "round4", "round5", "round6"}
+    assert len(rows) == 3101 and {r["split"] for r in rows} == splits
     folder = ROOT / "tests" / "calibration" / "labelled"
-    for split, writers in (("round4", ("w15", "w16", "w17", "w18")), ("round5", ("w19", "w20", "w21", "w22"))):
+    for split, writers, n in (("round4", ("w15", "w16", "w17", "w18"), 378),
+                              ("round5", ("w19", "w20", "w21", "w22"), 378),
+                              ("round6", ("w23", "w24", "w25", "w26"), 379)):
         fresh = [r for r in rows if r["writer"] in writers]
-        assert len(fresh) == 378 and {r["split"] for r in fresh} == {split}
+        assert len(fresh) == n and {r["split"] for r in fresh} == {split}
         seen = {(r["question"], " ".join(r["answer"].casefold().split())) for r in rows if r["split"] != split}
         assert not any((r["question"], " ".join(r["answer"].casefold().split())) in seen for r in fresh)
         for line in (folder / f"{split}.sha256").read_text().splitlines():

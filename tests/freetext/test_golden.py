@@ -28,8 +28,8 @@ from autograder.freetext.grading import claims_read, grade_answer  # noqa: E402
 pytestmark = pytest.mark.fast
 
 CALIBRATION = ROOT / "tests" / "calibration"
-# rounds 4 and 5 (their files listed in round*.sha256) are measured once for the second reader and
-# nobody looks at how the reader reads them: they are not in the golden file
+# rounds 4, 5 and 6 (their files listed in round*.sha256) are measured once for the second reader
+# and nobody looks at how the reader reads them: they are not in the golden file
 FRESH = {line.split()[1] for path in (CALIBRATION / "labelled").glob("round*.sha256")
          for line in path.read_text().splitlines()}
 CORPORA = [*sorted((p for p in (CALIBRATION / "labelled").glob("w*.jsonl") if p.name not in FRESH),

@@ -175,7 +175,8 @@ def test_score_prints_what_to_review(tmp_path):
 # (tests/calibration/labelled/README.md). Rounds 4 and 5 were measured once by the first release
 # (96.0% at 16% and 96.3% at 21%), then taught the second reader and chose the second release's
 # policy, so their figures here are a floor, not a measurement. These floors keep a release from
-# getting worse unnoticed.
+# getting worse unnoticed; on round 6 the target (97% after review, at most 20% of
+# concepts reviewed) is not met (96.3% at 18%).
 MEASURED = {
     "test": {"answers": 244, "engine": 219, "reviewed": 243, "concepts": 533, "flagged": 75,
              "false_credit": 5, "false_credit_caught": 4},
@@ -183,6 +184,9 @@ MEASURED = {
                "false_credit": 19, "false_credit_caught": 14},
     "round5": {"answers": 378, "engine": 309, "reviewed": 365, "concepts": 853, "flagged": 171,
                "false_credit": 15, "false_credit_caught": 13},
+    # measured once (2026-12-06), the second release frozen in a0d4e7d before the round was read
+    "round6": {"answers": 379, "engine": 309, "reviewed": 365, "concepts": 856, "flagged": 153,
+               "false_credit": 28, "false_credit_caught": 21},
 }
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -202,24 +203,52 @@ class ForkServer:
 
 
 def _clean_world_writable(keep: str) -> None:
-    """Empty ``/tmp`` and ``/dev/shm`` (but this server's own directory) between submissions."""
+    """Empty ``/tmp`` and ``/dev/shm`` (but this server's own directory) between submissions.
+
+    What the sandbox mounted there is left standing: a checkout under ``/tmp`` shows its virtual
+    environment at its own path inside ``/tmp`` (a throw-away overlay, writable by root), and
+    emptying through it would delete the packages every later grading imports.
+    """
     if not in_own_sandbox():  # never the machine's own
         return
+    below = tuple(f"{top}/" for top in WORLD_WRITABLE)
+    standing = {keep, *(point for point in _mount_points() if point.startswith(below))}
     for top in WORLD_WRITABLE:
-        try:
-            entries = list(Path(top).iterdir())
-        except OSError:
+        _empty(Path(top), standing)
+
+
+def _mount_points() -> set[str]:
+    """Every mount point of this process's mount namespace (``/proc/self/mountinfo``, field 5)."""
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return set()
+    # the kernel escapes space, tab, newline and backslash in paths as octal (\040)
+    return {re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            for line in lines if len(line.split()) > 4}
+
+
+def _empty(directory: Path, standing: set[str]) -> None:
+    """Remove everything in ``directory`` but the paths in ``standing`` and the directories leading to them."""
+    try:
+        entries = list(directory.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        path = str(entry)
+        if path in standing:
             continue
-        for entry in entries:
-            if str(entry) == keep:
-                continue
+        if any(point.startswith(f"{path}/") for point in standing):
             if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                try:
-                    entry.unlink()
-                except OSError:
-                    pass
+                _empty(entry, standing)
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            try:
+                entry.unlink()
+            except OSError:
+                pass
 
 
 def in_own_sandbox() -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 import time
 from pathlib import Path
 
@@ -265,3 +266,42 @@ def test_output_is_kept_within_a_budget_and_the_kernel_is_the_oom_killers_first_
     assert not ran.timed_out and not ran.kernel_died
     error = ran.notebook.cells[2].outputs[-1]
     assert error["ename"] == "ValueError" and len(error["evalue"]) <= execution.ERROR_VALUE_CHARS
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_EMPTY_BETWEEN_SUBMISSIONS = """
+import os, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from autograder.isolation.fork_server import _clean_world_writable
+shown, own = Path(sys.argv[2]), Path("/tmp/fork-server")
+own.mkdir()
+Path("/tmp/left-by-a-student").write_text("x")
+Path("/dev/shm/segment").write_text("x")
+(shown.parent / "beside-the-venv").write_text("x")
+_clean_world_writable(keep=str(own))
+print(json.dumps({"package": (shown / "lib" / "otter.py").is_file(), "own": own.is_dir(),
+                  "student": Path("/tmp/left-by-a-student").exists(), "shm": os.listdir("/dev/shm"),
+                  "beside": (shown.parent / "beside-the-venv").exists()}))
+""".replace("import os, sys", "import json, os, sys")
+
+
+def test_emptying_tmp_between_submissions_leaves_what_the_sandbox_mounted_there(tmp_path):
+    """A checkout under /tmp shows its virtual environment at its own path inside the worker's /tmp;
+    emptying /tmp between submissions deleted it, and every later submission of that worker crashed
+    on a module Otter imports late (``otter.run.run_autograder.runners.python_runner``)."""
+    from tools import sandbox
+
+    assert str(tmp_path).startswith("/tmp/")  # where a TA's clone in /tmp puts the venv
+    venv = tmp_path / "checkout" / ".venv"
+    (venv / "lib").mkdir(parents=True)
+    (venv / "lib" / "otter.py").write_text("# a package file\n")
+    (tmp_path / "root").mkdir()
+    out = tmp_path / "out.txt"
+    result = sandbox.run([sys.executable, "-c", _EMPTY_BETWEEN_SUBMISSIONS, str(ROOT), str(venv)],
+                         root=tmp_path / "root", read_only=[ROOT, Path(sys.prefix)], writable=[venv],
+                         output=out, timeout=60)
+    assert result.returncode == 0, out.read_text()
+    seen = json.loads(out.read_text().strip().splitlines()[-1])
+    assert seen == {"package": True, "own": True, "student": False, "shm": [], "beside": False}, seen
